@@ -1,0 +1,1 @@
+"""通办 — integrated online government-services platform."""

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class AccountsConfig(AppConfig):
+    name = "tongban.accounts"
+    verbose_name = "统一身份认证"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,20 @@
+"""The platform's one HTTP API (OpenAPI 3 at /api/openapi.json, docs at /api/docs).
+
+Each capability app contributes a ninja Router from its own ``api.py``; add it here.
+"""
+
+from ninja import NinjaAPI
+
+from tongban.core.api import router as core_router
+
+api = NinjaAPI(
+    title="通办 API",
+    version="1",
+    description="一体化在线政务服务平台接口。错误响应统一为 {\"code\": ..., \"message\": ...}，message 为中文说明。",
+    urls_namespace="api",
+)
+api.add_router("/core/", core_router)
+
+from tongban.core.api import install_error_handlers  # noqa: E402
+
+install_error_handlers(api)

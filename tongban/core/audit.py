@@ -1,0 +1,43 @@
+"""Writing the audit trail. Call inside the same transaction as the change it describes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+from django.http import HttpRequest
+
+from tongban.core.logging import mask_text, request_id_var
+from tongban.core.models import AuditEvent
+
+
+def client_ip(request: HttpRequest | None) -> str | None:
+    if request is None:
+        return None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def record_event(
+    action: str,
+    summary: str,
+    *,
+    actor: Any = None,
+    on_behalf_of: Any = None,
+    obj: models.Model | None = None,
+    data: dict | None = None,
+    request: HttpRequest | None = None,
+) -> AuditEvent:
+    """Append one audit event. ``summary`` is masked: it is shown to auditors, not the data owner."""
+    if actor is not None and not getattr(actor, "is_authenticated", False):
+        actor = None
+    return AuditEvent.objects.create(
+        action=action,
+        summary=mask_text(summary)[:300],
+        actor=actor,
+        on_behalf_of=on_behalf_of,
+        object_type=obj._meta.label_lower if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None else "",
+        data=data or {},
+        ip_address=client_ip(request),
+        request_id=request_id_var.get() if request_id_var.get() != "-" else "",
+    )

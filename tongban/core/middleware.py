@@ -1,0 +1,62 @@
+"""Request id, content-security policy and the 适老化 display preference."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+
+from tongban.core.logging import request_id_var
+
+_INCOMING_ID_RE = re.compile(r"^[A-Za-z0-9-]{8,36}$")
+ELDER_MODE_COOKIE = "tb_elder"
+
+
+class RequestIdMiddleware:
+    """Gives every request an id (or keeps a well-formed X-Request-ID from the proxy) for the logs."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        incoming = request.headers.get("X-Request-ID", "")
+        request_id = incoming if _INCOMING_ID_RE.match(incoming) else uuid.uuid4().hex
+        request.request_id = request_id
+        token = request_id_var.set(request_id)
+        try:
+            response = self.get_response(request)
+        finally:
+            request_id_var.reset(token)
+        response["X-Request-ID"] = request_id
+        return response
+
+
+class ContentSecurityPolicyMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        policy = getattr(settings, "CONTENT_SECURITY_POLICY", "")
+        # The API docs page loads Swagger UI from ninja's own static files.
+        if policy and "Content-Security-Policy" not in response and not request.path.startswith("/api/docs"):
+            response["Content-Security-Policy"] = policy
+        return response
+
+
+class DisplayPreferenceMiddleware:
+    """Sets ``request.elder_mode``: the signed-in user's preference, else this browser's cookie."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            request.elder_mode = bool(user.elder_mode)
+        else:
+            request.elder_mode = request.COOKIES.get(ELDER_MODE_COOKIE) == "1"
+        return self.get_response(request)

@@ -1,0 +1,15 @@
+"""Test settings: same as development, fast hashing, jobs run immediately."""
+
+from .dev import *  # noqa: F403
+from .dev import HUEY
+
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+HUEY = {**HUEY, "immediate": True, "huey_class": "huey.MemoryHuey"}
+HUEY.pop("filename", None)
+HUEY.pop("url", None)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -1,0 +1,19 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from tongban.api import api
+
+admin.site.site_header = "通办 · 后台管理"
+admin.site.site_title = "通办后台"
+admin.site.index_title = "基础数据与配置"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/", api.urls),
+    path("", include("tongban.core.urls")),
+]
+
+handler400 = "tongban.core.views.bad_request"
+handler403 = "tongban.core.views.permission_denied"
+handler404 = "tongban.core.views.page_not_found"
+handler500 = "tongban.core.views.server_error"
