@@ -5,6 +5,8 @@ Each capability app contributes a ninja Router from its own ``api.py``; add it h
 
 from ninja import NinjaAPI
 
+from tongban.accounts.api import router as accounts_router
+from tongban.catalog.api import router as catalog_router
 from tongban.core.api import router as core_router
 
 api = NinjaAPI(
@@ -14,6 +16,8 @@ api = NinjaAPI(
     urls_namespace="api",
 )
 api.add_router("/core/", core_router)
+api.add_router("/accounts/", accounts_router)
+api.add_router("/catalog/", catalog_router)
 
 from tongban.core.api import install_error_handlers  # noqa: E402
 

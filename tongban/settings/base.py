@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     # tongban capabilities: one app each (ARCHITECTURE.md)
     "tongban.core",
     "tongban.accounts",
+    "tongban.catalog",
 ]
 
 MIDDLEWARE = [
