@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "huey.contrib.djhuey",
+    "ninja",
     # tongban capabilities: one app each (ARCHITECTURE.md)
     "tongban.core",
     "tongban.accounts",
