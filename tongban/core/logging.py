@@ -12,7 +12,7 @@ request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id
 
 # 18-digit resident ID numbers and mainland mobile numbers inside free text.
 _RESIDENT_ID_RE = re.compile(r"(?<![0-9A-Za-z])(\d{4})\d{10}(\d{3}[\dXx])(?![0-9A-Za-z])")
-_MOBILE_RE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
+_MOBILE_RE = re.compile(r"(?:(?<=\+86)|(?<=0086)|(?<!\d))(1[3-9]\d)\d{4}(\d{4})(?!\d)")
 
 
 def mask_text(text: str) -> str:
