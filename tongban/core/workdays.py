@@ -1,0 +1,218 @@
+"""法定工作日 — the statutory working-day calendar used for every time limit (承诺时限/法定时限).
+
+Rules
+-----
+* A date is a working day if a :class:`~tongban.core.models.CalendarDay` row says ``workday``
+  (调休上班), not one if a row says ``holiday`` (放假), and otherwise if it is Monday to Friday.
+* A year is *official* only if it has a :class:`~tongban.core.models.CalendarYear` row (its
+  国务院办公厅节假日安排通知 is loaded). Counting through or into a year without one uses the
+  weekend rule only, and the result is marked ``provisional``.
+* Time limits are counted from the day after receipt (《行政许可法》第四十二条 and the
+  provincial rules: 自受理之日起 … 个工作日, 受理当日不计入): ``add_working_days(receipt, n)``
+  returns the n-th working day after ``receipt``.
+
+Every public function reads the database afresh (one query for the loaded years, one for the
+special days in a window that is widened only when a very long count runs past it), so an
+edited or newly loaded year takes effect at once and no process cache can go stale. Code that
+computes many deadlines in a loop can build one :class:`WorkCalendar` and reuse it.
+
+Recomputing provisional deadlines
+---------------------------------
+Deadlines are stored, not recomputed on read. A deadline that ran into a year whose schedule
+was not yet published is stored with ``provisional=True``. When a year is loaded (by
+``manage.py load_holidays``, the admin import page or
+:func:`tongban.core.calendar_loader.seed_from_chinesecalendar`), the loader sends
+:data:`calendar_year_loaded` with ``sender=CalendarYear`` and ``year=<int>`` (plus
+``replaced=<bool>``: the year was loaded before and has been replaced). A later app
+connects a receiver and recomputes its provisional deadlines that reach into that year::
+
+    from django.dispatch import receiver
+    from tongban.core.models import CalendarYear
+    from tongban.core.workdays import calendar_year_loaded
+
+    @receiver(calendar_year_loaded, sender=CalendarYear)
+    def recompute_deadlines(sender, year: int, **kwargs):
+        for case in Case.objects.filter(deadline_provisional=True, deadline__year__gte=year):
+            case.recompute_deadline()   # calls add_working_days(case.received_on, case.limit)
+
+The signal is sent after the loader's own transaction block has finished, so the new rows
+are visible to the receiver; if the caller wrapped the load in an outer transaction, the
+receiver runs inside it (and should use ``transaction.on_commit`` to enqueue slow work).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.dispatch import Signal
+
+from tongban.core.models import CalendarDay, CalendarYear
+
+#: Sent with ``sender=CalendarYear, year=<int>, replaced=<bool>`` after a year's official
+#: schedule has been loaded (see the module docstring for the recompute pattern).
+calendar_year_loaded = Signal()
+
+WORKDAY = CalendarDay.Kind.WORKDAY.value
+HOLIDAY = CalendarDay.Kind.HOLIDAY.value
+
+
+@dataclass(frozen=True)
+class WorkdayResult:
+    """A computed date; ``provisional`` when a counted day lies in a year without an official schedule."""
+
+    date: date
+    provisional: bool
+
+
+class WorkCalendar:
+    """A read-through view of the calendar tables for one computation (or one batch of them).
+
+    It fetches the loaded years once and the special days of a date window on demand, widening
+    the window when a count runs past it. Do not keep one across requests: build a new one, so
+    an edited calendar is seen at once.
+    """
+
+    # Fetch at least this many days around a request, so short counts need one query.
+    _MIN_SPAN = 62
+
+    def __init__(self) -> None:
+        self._official_years: frozenset[int] | None = None
+        self._special: dict[date, str] = {}
+        self._lo: date | None = None  # fetched window, inclusive
+        self._hi: date | None = None
+
+    # -- data access -------------------------------------------------------------------------
+    @property
+    def official_years(self) -> frozenset[int]:
+        if self._official_years is None:
+            self._official_years = frozenset(CalendarYear.objects.values_list("year", flat=True))
+        return self._official_years
+
+    def _ensure(self, lo: date, hi: date) -> None:
+        """Make sure special days in [lo, hi] are in memory, with one query for the missing part."""
+        if self._lo is not None and self._lo <= lo and hi <= self._hi:
+            return
+        if self._lo is None:
+            fetch_lo, fetch_hi = lo, max(hi, lo + timedelta(days=self._MIN_SPAN))
+        else:
+            # Widen to cover both the old and the new window; refetching the union is simpler
+            # than two ranges and happens at most a few times for a very long count.
+            fetch_lo, fetch_hi = min(lo, self._lo), max(hi, self._hi)
+        rows = CalendarDay.objects.filter(date__gte=fetch_lo, date__lte=fetch_hi).values_list("date", "kind")
+        self._special = dict(rows)
+        self._lo, self._hi = fetch_lo, fetch_hi
+
+    def _is_working(self, d: date) -> bool:
+        kind = self._special.get(d)
+        if kind == WORKDAY:
+            return True
+        if kind == HOLIDAY:
+            return False
+        return d.weekday() < 5
+
+    def _unofficial_between(self, first: date, last: date) -> bool:
+        official = self.official_years
+        return any(y not in official for y in range(first.year, last.year + 1))
+
+    # -- public API --------------------------------------------------------------------------
+    def is_working_day(self, d: date) -> bool:
+        self._ensure(d, d)
+        return self._is_working(d)
+
+    def add_working_days(self, receipt: date, n: int) -> WorkdayResult:
+        if n < 0:
+            raise ValueError("n must be >= 0")
+        if n == 0:
+            # Nothing is counted, so no calendar day influences the result: never provisional.
+            return WorkdayResult(receipt, False)
+        # About 250 working days a year: 3/2 calendar days per working day plus a margin
+        # covers any real schedule (the longest run of days off is 8-9 days).
+        day = receipt
+        window_end = receipt + timedelta(days=n * 3 // 2 + 30)
+        self._ensure(receipt + timedelta(days=1), window_end)
+        remaining = n
+        while remaining:
+            day += timedelta(days=1)
+            if day > self._hi:
+                self._ensure(self._lo, day + timedelta(days=remaining * 3 // 2 + 30))
+            if self._is_working(day):
+                remaining -= 1
+        return WorkdayResult(day, self._unofficial_between(receipt + timedelta(days=1), day))
+
+    def next_working_day(self, d: date) -> date:
+        return self.add_working_days(d, 1).date
+
+    def working_days_between(self, start: date, end: date) -> int:
+        if end == start:
+            return 0
+        if end < start:
+            return -self.working_days_between(end, start)
+        first = start + timedelta(days=1)
+        self._ensure(first, end)
+        # Weekdays by arithmetic, then correct for the few special days in the range.
+        total = _weekdays_in(first, end)
+        for d, kind in self._special.items():
+            if first <= d <= end:
+                weekday = d.weekday() < 5
+                if kind == WORKDAY and not weekday:
+                    total += 1
+                elif kind == HOLIDAY and weekday:
+                    total -= 1
+        return total
+
+    def is_provisional(self, start: date, end: date) -> bool:
+        """True when a day in (start, end] lies in a year without an official schedule."""
+        if end <= start:
+            return False
+        return self._unofficial_between(start + timedelta(days=1), end)
+
+
+def _weekdays_in(first: date, last: date) -> int:
+    """Number of Monday–Friday dates in [first, last] (first <= last)."""
+    days = (last - first).days + 1
+    weeks, rest = divmod(days, 7)
+    count = weeks * 5
+    start_wd = first.weekday()
+    count += sum(1 for i in range(rest) if (start_wd + i) % 7 < 5)
+    return count
+
+
+def is_working_day(d: date) -> bool:
+    """工作日 — whether ``d`` is a working day (one query)."""
+    kind = CalendarDay.objects.filter(date=d).values_list("kind", flat=True).first()
+    if kind is not None:
+        return kind == WORKDAY
+    return d.weekday() < 5
+
+
+def add_working_days(receipt: date, n: int) -> WorkdayResult:
+    """The n-th working day after ``receipt`` (受理当日不计入).
+
+    ``n == 0`` returns ``receipt`` itself (即办件: due the same day), never provisional because
+    no calendar day is consulted. Negative ``n`` raises ``ValueError``. The result is
+    provisional when any counted day, i.e. any day in (receipt, result], lies in a year
+    without an official schedule.
+    """
+    return WorkCalendar().add_working_days(receipt, n)
+
+
+def next_working_day(d: date) -> date:
+    """The first working day strictly after ``d`` (e.g. "handled first the next working day")."""
+    return WorkCalendar().next_working_day(d)
+
+
+def working_days_between(start: date, end: date) -> int:
+    """Working days in (start, end]; negative (minus the working days in (end, start]) if end < start.
+
+    Supervision uses it for "days left" (today → deadline) and "days overdue" (deadline →
+    today): ``working_days_between(d, add_working_days(d, n).date) == n``.
+    """
+    return WorkCalendar().working_days_between(start, end)
+
+
+def unofficial_years(years: Iterable[int]) -> list[int]:
+    """Those of ``years`` without an official schedule loaded."""
+    official = WorkCalendar().official_years
+    return sorted({y for y in years if y not in official})
