@@ -1,0 +1,201 @@
+"""Finding a service: one entry point, :func:`search_items`, over a per-vendor full-text index.
+
+Indexing joins jieba tokens of the name, aliases, keywords and the department name with spaces.
+PostgreSQL matches them through a generated tsvector ('simple' config) with a GIN index, SQLite
+through an FTS5 table. Synonyms ("开饭店" → 餐饮 食品经营) expand the query, not the index, so
+an edited synonym works at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+
+from tongban.catalog import text
+from tongban.catalog.models import ItemImplementation, SearchEntry, Synonym
+
+MAX_CANDIDATES = 300
+
+
+@dataclass
+class SearchHit:
+    implementation: ItemImplementation
+    score: float
+
+
+def _document_tokens(impl: ItemImplementation) -> str:
+    item = impl.basic_item
+    text.add_words([item.name, *item.aliases.split(), *item.keywords.split()])
+    parts = [item.name, item.aliases, item.keywords, impl.organisation.short_name or impl.organisation.name]
+    words = text.tokens(" ".join(parts), drop_stopwords=False)
+    # Whole aliases are one token each too, so a phrase typed exactly ranks first.
+    words += [a.lower() for a in item.aliases.split() if a]
+    return " ".join(dict.fromkeys(words))
+
+
+def index_implementation(impl: ItemImplementation) -> None:
+    """(Re)index one implementation: only published items are findable."""
+    with transaction.atomic():
+        entry = SearchEntry.objects.filter(implementation=impl).first()
+        if impl.published_version_id is None or not impl.basic_item.is_active:
+            if entry:
+                _fts_delete(entry.pk)
+                entry.delete()
+            return
+        values = {
+            "name": impl.basic_item.name,
+            "tokens": _document_tokens(impl),
+            "region_path": impl.region.path,
+            "weight": 1 if impl.basic_item.is_high_frequency else 0,
+        }
+        if entry is None:
+            entry = SearchEntry.objects.create(implementation=impl, **values)
+        else:
+            for key, value in values.items():
+                setattr(entry, key, value)
+            entry.save()
+        _fts_upsert(entry)
+
+
+def rebuild_index() -> int:
+    queryset = ItemImplementation.objects.select_related("basic_item", "organisation", "region")
+    count = 0
+    for impl in queryset:
+        index_implementation(impl)
+        count += impl.published_version_id is not None
+    return count
+
+
+def _fts_upsert(entry: SearchEntry) -> None:
+    if connection.vendor != "sqlite":
+        return  # PostgreSQL's tsv column is generated from ``tokens``
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM catalog_search_fts WHERE rowid = %s", [entry.pk])
+        cursor.execute("INSERT INTO catalog_search_fts(rowid, tokens) VALUES (%s, %s)", [entry.pk, entry.tokens])
+
+
+def _fts_delete(entry_id: int) -> None:
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM catalog_search_fts WHERE rowid = %s", [entry_id])
+
+
+def _load_synonyms() -> list[tuple[str, list[str]]]:
+    return [(s.phrase, s.expansions.split()) for s in Synonym.objects.all()]
+
+
+def query_terms(query: str) -> tuple[list[str], list[str]]:
+    """(terms typed, terms added by synonyms) — both already segmented."""
+    synonyms = _load_synonyms()
+    text.add_words([phrase for phrase, _ in synonyms])
+    typed = text.tokens(query)
+    added: list[str] = []
+    for phrase, expansions in synonyms:
+        if phrase in query:
+            for expansion in expansions:
+                text.add_words([expansion])
+                added.extend(text.tokens(expansion, drop_stopwords=False))
+                added.append(expansion.lower())
+    added = [t for t in dict.fromkeys(added) if t not in typed]
+    return typed, added
+
+
+def _candidates(terms: list[str]) -> dict[int, float]:
+    """entry id → text rank (higher is better) for entries matching any term."""
+    if not terms:
+        return {}
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            tsquery = " | ".join("'" + t.replace("'", "") + "'" for t in terms)
+            cursor.execute(
+                "SELECT id, ts_rank(tsv, to_tsquery('simple', %s)) AS r FROM catalog_searchentry "
+                "WHERE tsv @@ to_tsquery('simple', %s) ORDER BY r DESC LIMIT %s",
+                [tsquery, tsquery, MAX_CANDIDATES],
+            )
+            return {row[0]: float(row[1]) for row in cursor.fetchall()}
+        match = " OR ".join('"' + t.replace('"', "") + '"' for t in terms)
+        cursor.execute(
+            "SELECT rowid, -bm25(catalog_search_fts) FROM catalog_search_fts WHERE catalog_search_fts MATCH %s "
+            "ORDER BY bm25(catalog_search_fts) LIMIT %s",
+            [match, MAX_CANDIDATES],
+        )
+        return {row[0]: float(row[1]) for row in cursor.fetchall()}
+
+
+def _region_filter(queryset, region_code: str | None):
+    if not region_code:
+        return queryset
+    from django.db.models import Q
+
+    from tongban.core.models import Region
+
+    region = Region.objects.filter(code=region_code).first()
+    if region is None:
+        return queryset.none()
+    ancestors = []
+    path = ""
+    for code in region.path.strip("/").split("/"):
+        path += code + "/"
+        ancestors.append(path)
+    # The region itself and below, plus the levels above that serve it (a city item serves its counties).
+    return queryset.filter(Q(region_path__startswith=region.path) | Q(region_path__in=ancestors))
+
+
+def search_items(
+    query: str,
+    region: str | None = None,
+    *,
+    department: str | None = None,
+    limit: int = 20,
+    collapse: bool = True,
+) -> list[SearchHit]:
+    """Published implementation-list items matching ``query``, best first.
+
+    ``region``: a region code; items of that region, below it, and of the levels above it.
+    ``department``: a department key (market, police …) of the basic item.
+    ``collapse``: one hit per basic item (the one nearest to ``region``), as the portal shows.
+    """
+    query = (query or "").strip()[:100]
+    typed, added = query_terms(query)
+    ranks = _candidates(typed + added)
+    if not ranks:
+        return []
+    entries = _region_filter(SearchEntry.objects.filter(pk__in=ranks.keys()), region)
+    if department:
+        entries = entries.filter(implementation__basic_item__department_key=department)
+    entries = entries.select_related(
+        "implementation__basic_item", "implementation__organisation", "implementation__region",
+        "implementation__published_version",
+    )
+    top = max(ranks.values()) or 1.0
+    hits: list[SearchHit] = []
+    for entry in entries:
+        item_name = entry.name.lower()
+        entry_tokens = set(entry.tokens.split())
+        score = ranks[entry.pk] / top
+        score += 3.0 if query and query.lower() in item_name else 0.0
+        score += sum(1.0 for t in typed if t in item_name) + sum(0.6 for t in added if t in item_name)
+        score += sum(0.4 for t in typed + added if t in entry_tokens)
+        score += 0.3 * entry.weight
+        # nearer levels first when several regions implement the same item
+        score -= 0.01 * entry.region_path.count("/")
+        hits.append(SearchHit(entry.implementation, score))
+    hits.sort(key=lambda h: (-h.score, h.implementation.basic_item.code, h.implementation.region.path))
+    if collapse:
+        hits = _collapse(hits, region)
+    return hits[:limit]
+
+
+def _collapse(hits: list[SearchHit], region_code: str | None) -> list[SearchHit]:
+    best: dict[int, SearchHit] = {}
+    order: list[int] = []
+    for hit in hits:
+        key = hit.implementation.basic_item_id
+        current = best.get(key)
+        if current is None:
+            best[key] = hit
+            order.append(key)
+        elif region_code and hit.implementation.region.code == region_code and current.implementation.region.code != region_code:
+            best[key] = SearchHit(hit.implementation, current.score)
+    return [best[k] for k in order]
