@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.contrib import messages
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -14,6 +16,7 @@ from tongban.core.middleware import ELDER_MODE_COOKIE
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
+    """首页 — the platform's region, its county-level divisions, the halls and the entry points."""
     return render(request, "core/home.html", services.home_page_context())
 
 
@@ -25,8 +28,12 @@ def toggle_elder_mode(request: HttpRequest) -> HttpResponse:
         request.user.elder_mode = enabled
         request.user.save(update_fields=["elder_mode"])
     target = request.POST.get("next") or "/"
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+    # Only same-site targets: the form is on every page, so an open redirect here would be everywhere.
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         target = "/"
+    messages.success(request, "已开启适老化模式：字号更大、对比更强。" if enabled else "已恢复标准模式。")
     response = redirect(target)
     response.set_cookie(ELDER_MODE_COOKIE, "1" if enabled else "0", max_age=365 * 24 * 3600, samesite="Lax")
     return response
@@ -50,13 +57,21 @@ def readyz(request: HttpRequest) -> JsonResponse:
         checks["database"] = "数据库不可用"
     checks["worker"] = "ok" if services.worker_is_alive() else "后台任务进程无心跳"
     ready = all(value == "ok" for value in checks.values())
-    return JsonResponse({"status": "ok" if ready else "unavailable", "checks": checks}, status=200 if ready else 503)
+    return JsonResponse(
+        {"status": "ok" if ready else "unavailable", "checks": checks}, status=200 if ready else 503
+    )
 
 
 def _error(request: HttpRequest, status: int, title: str, message: str) -> HttpResponse:
     if request.path.startswith("/api/"):
         return JsonResponse({"code": f"http-{status}", "message": message}, status=status)
-    return render(request, "errors/error.html", {"status": status, "title": title, "message": message}, status=status)
+    context = {
+        "status": status,
+        "title": title,
+        "message": message,
+        "request_id": getattr(request, "request_id", ""),
+    }
+    return render(request, "errors/error.html", context, status=status)
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
@@ -64,7 +79,9 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Htt
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return _error(request, 403, "无权访问", "您没有访问此页面的权限。如需办理，请先登录或联系所在单位管理员。")
+    return _error(
+        request, 403, "无权访问", "您没有访问此页面的权限。如需办理，请先登录或联系所在单位管理员。"
+    )
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
@@ -79,6 +96,13 @@ def server_error(request: HttpRequest) -> HttpResponse:
         return JsonResponse({"code": "http-500", "message": "系统繁忙，请稍后再试。"}, status=500)
     body = render_to_string(
         "errors/error.html",
-        {"status": 500, "title": "系统繁忙", "message": "系统暂时无法处理您的请求，我们已记录此问题，请稍后再试。"},
+        {
+            "status": 500,
+            "title": "系统繁忙",
+            "message": "系统暂时无法处理您的请求，我们已记录此问题，请稍后再试。",
+            "PLATFORM_NAME": settings.PLATFORM_NAME,
+            "SERVICE_HOTLINE": settings.SERVICE_HOTLINE,
+            "request_id": getattr(request, "request_id", ""),
+        },
     )
     return HttpResponse(body, status=500)
