@@ -203,3 +203,110 @@ SERVICE_HOTLINE = os.environ.get("SERVICE_HOTLINE", "12345")
 
 # Yellow light: a task or case is "near due" when this many working days or fewer remain.
 NEAR_DUE_WORKING_DAYS = int(os.environ.get("NEAR_DUE_WORKING_DAYS", "2"))
+
+# ---------------------------------------------------------------------------------------------
+# Identity: accounts, staff two-factor, lockout, single sign-on (owned by the identity helper,
+# see docs/identity.md). Everything auth-related lives in this block.
+# ---------------------------------------------------------------------------------------------
+from datetime import timedelta  # noqa: E402
+
+INSTALLED_APPS += [
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "oauth2_provider",
+    "axes",
+]
+# OTP middleware needs request.user; the identity middleware (session version, staff two-factor,
+# delegation) needs both; axes must be last so it sees the final response.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "django_otp.middleware.OTPMiddleware",
+)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django_otp.middleware.OTPMiddleware") + 1,
+    "tongban.accounts.middleware.IdentityMiddleware",
+)
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses locked-out credentials before any hashing
+    "tongban.accounts.backends.PhoneOrUsernameBackend",  # citizens by phone, staff by username
+]
+LOGIN_REDIRECT_URL = "/accounts/me/"
+LOGOUT_REDIRECT_URL = "/"
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", True)
+SESSION_SAVE_EVERY_REQUEST = False
+
+# Personal data at rest: Fernet key (urlsafe base64, 32 bytes) for ID numbers and phones, and a
+# separate key for blind indexes. Empty in development: derived from SECRET_KEY at runtime
+# (tongban.accounts.crypto); `manage.py check --deploy` refuses an empty value.
+FIELD_ENCRYPTION_KEY = os.environ.get("FIELD_ENCRYPTION_KEY", "")
+BLIND_INDEX_KEY = os.environ.get("BLIND_INDEX_KEY", "")
+
+# Adapters (registries in tongban.accounts.adapters): replace "local" with a real provider.
+SMS_GATEWAY = os.environ.get("SMS_GATEWAY", "local")
+POPULATION_SOURCE = os.environ.get("POPULATION_SOURCE", "local")
+FACE_VERIFIER = os.environ.get("FACE_VERIFIER", "local")
+SMS_CODE_TTL_SECONDS = 300
+SMS_CODE_MAX_ATTEMPTS = 5
+SMS_PER_PHONE_INTERVAL_SECONDS = 60
+SMS_PER_PHONE_PER_DAY = 10
+SMS_PER_IP_PER_DAY = 30
+
+# django-axes: 5 wrong passwords lock that account for 30 minutes (Chinese lockout page).
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "30")))
+AXES_LOCKOUT_PARAMETERS = ["username"]
+# Not per IP: a service hall puts many people behind one address, and one person's typos would
+# lock the whole hall. SMS codes carry their own per-IP limit (SMS_PER_IP_PER_DAY).
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "accounts/lockout.html"
+# Phones typed as usernames are stored by axes as a blind index, never in clear.
+AXES_USERNAME_CALLABLE = "tongban.accounts.backends.axes_username"
+
+# django-otp: TOTP for staff (issuer shown in authenticator apps).
+OTP_TOTP_ISSUER = "六安通办"
+
+
+def _oidc_private_key() -> str:
+    """RS256 signing key: OIDC_RSA_PRIVATE_KEY from the environment (production), else a key
+    generated once per checkout under var/ (never committed)."""
+    key = os.environ.get("OIDC_RSA_PRIVATE_KEY", "").replace("\\n", "\n")
+    if key:
+        return key
+    key_file = VAR_DIR / "oidc-rsa-private.pem"
+    if not key_file.exists():
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
+        private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        key_file.write_bytes(
+            private.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        )
+        key_file.chmod(0o600)
+    return key_file.read_text()
+
+
+OIDC_KEY_FROM_ENVIRONMENT = bool(os.environ.get("OIDC_RSA_PRIVATE_KEY"))
+OAUTH2_PROVIDER = {
+    "OIDC_ENABLED": True,
+    "OIDC_RSA_PRIVATE_KEY": _oidc_private_key(),
+    "OIDC_RP_INITIATED_LOGOUT_ENABLED": True,
+    "OIDC_RP_INITIATED_LOGOUT_ALWAYS_PROMPT": False,
+    "PKCE_REQUIRED": True,
+    "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,
+    "OAUTH2_VALIDATOR_CLASS": "tongban.accounts.oidc.TongbanOAuth2Validator",
+    "SCOPES": {
+        "openid": "登录身份（OpenID Connect）",
+        "profile": "姓名",
+        "phone": "手机号码",
+        "realname": "实名认证等级",
+        "enterprise": "当前办事企业",
+    },
+    "DEFAULT_SCOPES": ["openid"],
+    "OIDC_ISS_ENDPOINT": os.environ.get("OIDC_ISS_ENDPOINT", ""),
+}
+# End of identity block.
