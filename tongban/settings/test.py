@@ -13,3 +13,5 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Test-only app with a record that has region, department and assignee (data-scope matrix).
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.accounts.scopeapp"]  # noqa: F405

@@ -1,0 +1,265 @@
+"""Staff pages: password + TOTP login, workbench pages for system administrators (staff, roles,
+OIDC clients) and for village helpers (delegation)."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth import authenticate, login
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+from django_otp import login as otp_login
+from oauth2_provider.generators import generate_client_secret
+from oauth2_provider.models import get_application_model
+
+from tongban.accounts import delegation as delegations
+from tongban.accounts import otp, services
+from tongban.accounts.forms import ClientForm, DelegationForm, PasswordLoginForm, RoleForm, TotpForm
+from tongban.accounts.middleware import requires_otp
+from tongban.accounts.models import Delegation, Role, StaffProfile
+from tongban.accounts.scope import has_role, roles_of
+from tongban.core.audit import record_event
+
+BACKEND = "tongban.accounts.backends.PhoneOrUsernameBackend"
+
+
+def staff_required(*roles: str):
+    """Signed in with a verified TOTP session and (when given) holding one of ``roles``.
+
+    Superusers pass. Use on every workbench view; the IdentityMiddleware already stops
+    unverified staff sessions, this also stops citizens."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs):
+            user = request.user
+            if not user.is_authenticated:
+                return redirect(f"/accounts/staff/login/?next={request.path}")
+            if not requires_otp(user):
+                raise PermissionDenied("仅限工作人员访问")
+            if not user.is_verified():
+                return redirect("accounts:staff_otp")
+            if roles and not user.is_superuser and not (roles_of(user) & set(roles)):
+                raise PermissionDenied("您没有访问该页面的角色")
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def staff_login(request: HttpRequest) -> HttpResponse:
+    form = PasswordLoginForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = authenticate(
+            request, username=form.cleaned_data["username"], password=form.cleaned_data["password"]
+        )
+        if user is not None and requires_otp(user):
+            login(request, user, backend=BACKEND)
+            services.record_login(request, user, "工作人员密码")
+            return redirect("accounts:staff_otp")
+        form.add_error(None, "账号或密码不正确，或该账号不是工作人员账号。")
+    return render(request, "accounts/staff_login.html", {"form": form})
+
+
+def staff_otp(request: HttpRequest) -> HttpResponse:
+    """Second step: verify the TOTP code; on the first login enrol a device first."""
+    if not request.user.is_authenticated:
+        return redirect("accounts:staff_login")
+    if request.user.is_verified():
+        return redirect("accounts:workbench")
+    device = otp.confirmed_device(request.user)
+    enrolling = device is None
+    if enrolling:
+        device = otp.pending_device(request.user)
+    form = TotpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if device.verify_token(form.cleaned_data["token"]):
+            if enrolling:
+                device.confirmed = True
+                device.save(update_fields=["confirmed"])
+                record_event("accounts.totp_enrol", "绑定动态口令设备", actor=request.user, request=request)
+            otp_login(request, device)
+            return redirect(request.GET.get("next") or "accounts:workbench")
+        record_event("accounts.totp_failed", "动态口令错误", actor=request.user, request=request)
+        form.add_error("token", "动态口令不正确或已过期，请输入手机令牌上显示的最新 6 位数字。")
+    context = {"form": form, "enrolling": enrolling}
+    if enrolling:
+        context.update(qr=otp.qr_data_uri(device), secret=otp.secret_base32(device))
+    return render(request, "accounts/staff_otp.html", context)
+
+
+@staff_required()
+def workbench(request: HttpRequest) -> HttpResponse:
+    profile = StaffProfile.objects.select_related("department", "region").filter(user=request.user).first()
+    role_names = [Role(r).label for r in sorted(roles_of(request.user))]
+    return render(request, "accounts/wb_home.html", {"profile": profile, "role_names": role_names})
+
+
+@staff_required(Role.SYSTEM_ADMIN)
+def staff_list(request: HttpRequest) -> HttpResponse:
+    staff = services.staff_queryset().prefetch_related("user__role_assignments")
+    query = request.GET.get("q", "").strip()
+    if query:
+        staff = staff.filter(name__contains=query) | staff.filter(department__name__contains=query)
+    return render(
+        request,
+        "accounts/wb_staff_list.html",
+        {"staff": staff[:200], "q": query, "role_labels": dict(Role.choices)},
+    )
+
+
+@staff_required(Role.SYSTEM_ADMIN)
+def staff_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    profile = get_object_or_404(StaffProfile.objects.select_related("user", "department", "region"), pk=pk)
+    form = RoleForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        action = request.POST.get("action")
+        try:
+            if action == "revoke":
+                services.revoke_role(
+                    actor=request.user,
+                    user=profile.user,
+                    role=form.cleaned_data["role"],
+                    reason=form.cleaned_data["reason"],
+                    request=request,
+                )
+                messages.success(request, "已撤销角色。")
+            else:
+                services.assign_role(
+                    actor=request.user,
+                    user=profile.user,
+                    role=form.cleaned_data["role"],
+                    reason=form.cleaned_data["reason"],
+                    request=request,
+                )
+                messages.success(request, "已授予角色。")
+        except ValidationError as exc:
+            form.add_error(None, " ".join(exc.messages))
+        else:
+            return redirect("accounts:wb_staff_detail", pk=pk)
+    history = profile.user.role_assignments.select_related("granted_by", "revoked_by")
+    return render(
+        request,
+        "accounts/wb_staff_detail.html",
+        {"profile": profile, "form": form, "history": history, "active": profile.roles},
+    )
+
+
+@staff_required(Role.SYSTEM_ADMIN)
+def client_list(request: HttpRequest) -> HttpResponse:
+    Application = get_application_model()
+    form = ClientForm(request.POST or None)
+    created = None
+    if request.method == "POST" and form.is_valid():
+        secret = generate_client_secret()
+        app = Application(
+            name=form.cleaned_data["name"],
+            client_type=Application.CLIENT_CONFIDENTIAL,
+            authorization_grant_type=Application.GRANT_AUTHORIZATION_CODE,
+            redirect_uris=" ".join(form.cleaned_data["redirect_uris"].split()),
+            post_logout_redirect_uris=" ".join(form.cleaned_data["post_logout_redirect_uris"].split()),
+            algorithm=Application.RS256_ALGORITHM,
+            skip_authorization=True,
+            client_secret=secret,
+            user=request.user,
+        )
+        try:
+            app.full_clean()
+        except ValidationError as exc:
+            for message in exc.messages:
+                form.add_error(None, message)
+        else:
+            app.save()
+            record_event(
+                "accounts.oidc_client_create",
+                f"登记单点登录部门系统：{app.name}",
+                actor=request.user,
+                obj=app,
+                request=request,
+            )
+            created = {"app": app, "secret": secret}
+    apps = Application.objects.order_by("name")
+    return render(request, "accounts/wb_clients.html", {"form": form, "apps": apps, "created": created})
+
+
+@staff_required(Role.VILLAGE_HELPER, Role.WINDOW_CLERK)
+def delegation_list(request: HttpRequest) -> HttpResponse:
+    form = DelegationForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            citizen = delegations.find_citizen(data["citizen_phone"])
+            if data["method"] == "paper":
+                if not data.get("scan"):
+                    raise ValidationError("请上传签字的纸质授权书扫描件。", code="scan-required")
+                delegations.record_paper_consent(
+                    helper=request.user,
+                    citizen=citizen,
+                    scopes=data["scopes"],
+                    valid_until=data["valid_until"],
+                    scan=data["scan"],
+                    request=request,
+                )
+                messages.success(request, "纸质授权书已登记，授权生效。")
+            else:
+                d = delegations.request_sms_consent(
+                    helper=request.user,
+                    citizen=citizen,
+                    scopes=data["scopes"],
+                    valid_until=data["valid_until"],
+                    request=request,
+                )
+                messages.success(request, "确认短信已发送给群众，请输入群众告知的验证码。")
+                return redirect("accounts:wb_delegation_confirm", pk=d.pk)
+        except ValidationError as exc:
+            form.add_error(None, " ".join(exc.messages))
+        else:
+            return redirect("accounts:wb_delegations")
+    items = Delegation.objects.filter(helper=request.user).select_related("citizen")[:100]
+    return render(
+        request,
+        "accounts/wb_delegations.html",
+        {"form": form, "items": items, "acting": delegations.acting_for(request)},
+    )
+
+
+@staff_required(Role.VILLAGE_HELPER, Role.WINDOW_CLERK)
+def delegation_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    delegation = get_object_or_404(Delegation, pk=pk, helper=request.user)
+    form = TotpForm(request.POST or None)
+    form.fields["token"].label = "群众收到的短信验证码"
+    if request.method == "POST" and form.is_valid():
+        try:
+            delegations.confirm_sms_consent(
+                helper=request.user, delegation=delegation, code=form.cleaned_data["token"], request=request
+            )
+        except ValidationError as exc:
+            form.add_error(None, " ".join(exc.messages))
+        else:
+            messages.success(request, "群众已确认，代办授权生效。")
+            return redirect("accounts:wb_delegations")
+    return render(request, "accounts/wb_delegation_confirm.html", {"delegation": delegation, "form": form})
+
+
+@staff_required(Role.VILLAGE_HELPER, Role.WINDOW_CLERK)
+@require_POST
+def delegation_act(request: HttpRequest, pk: int) -> HttpResponse:
+    delegation = get_object_or_404(Delegation, pk=pk, helper=request.user)
+    try:
+        if request.POST.get("stop"):
+            delegations.stop_acting(request)
+            messages.success(request, "已结束代办。")
+        else:
+            delegations.start_acting(request, delegation)
+            messages.success(request, f"正在代 {delegation.citizen.masked_name} 办理。")
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("accounts:wb_delegations")
+
+
+def is_system_admin(user) -> bool:
+    return user.is_superuser or has_role(user, Role.SYSTEM_ADMIN)
