@@ -14,3 +14,6 @@ class ScopedRecord(models.Model):
 
     class Meta:
         app_label = "scopeapp"
+
+    def __str__(self) -> str:
+        return self.label
