@@ -252,7 +252,11 @@ class TestAdmin:
         seed_from_chinesecalendar()
         response = staff_client.get("/admin/core/calendaryear/")
         assert response.status_code == 200
-        assert "导入年度节假日安排" in response.content.decode()
+        page = response.content.decode()
+        assert "导入年度节假日安排" in page
+        # 2025: 28 days off (weekends inside holidays included), 5 make-up workdays.
+        assert response.context["cl"].result_list.get(year=2025).n_holidays == 28
+        assert response.context["cl"].result_list.get(year=2025).n_workdays == 5
 
     def test_import_page_shows_every_problem_and_changes_nothing(self, staff_client, db):
         before = snapshot()

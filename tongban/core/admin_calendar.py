@@ -15,6 +15,8 @@ from datetime import date
 
 from django import forms
 from django.contrib import admin, messages
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template import engines
 from django.template.response import TemplateResponse
@@ -101,16 +103,28 @@ class CalendarYearAdmin(admin.ModelAdmin):
     def change_list_template(self):  # admin passes this to TemplateResponse, which accepts a Template
         return _template(_CHANGELIST_TEMPLATE)
 
-    def _count(self, obj: CalendarYear, kind: str) -> int:
-        return CalendarDay.objects.filter(date__year=obj.year, kind=kind).count()
+    def get_queryset(self, request: HttpRequest):
+        # Day counts per year in the same query as the list (no per-row query).
+        def count(kind: str) -> Subquery:
+            days = CalendarDay.objects.filter(date__year=OuterRef("year"), kind=kind)
+            return Subquery(days.values("kind").annotate(n=Count("id")).values("n")[:1])
 
-    @admin.display(description="放假天数")
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                n_holidays=Coalesce(count(CalendarDay.Kind.HOLIDAY), 0),
+                n_workdays=Coalesce(count(CalendarDay.Kind.WORKDAY), 0),
+            )
+        )
+
+    @admin.display(description="放假天数", ordering="n_holidays")
     def holiday_count(self, obj: CalendarYear) -> int:
-        return self._count(obj, CalendarDay.Kind.HOLIDAY)
+        return obj.n_holidays
 
-    @admin.display(description="调休上班天数")
+    @admin.display(description="调休上班天数", ordering="n_workdays")
     def workday_count(self, obj: CalendarYear) -> int:
-        return self._count(obj, CalendarDay.Kind.WORKDAY)
+        return obj.n_workdays
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # a year is added through the import page
