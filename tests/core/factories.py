@@ -133,6 +133,7 @@ class ServiceHallFactory(DjangoModelFactory):
 class WindowFactory(DjangoModelFactory):
     class Meta:
         model = Window
+        skip_postgeneration_save = True
 
     hall = factory.SubFactory(ServiceHallFactory)
     number = factory.Sequence(lambda n: str(n + 1))
