@@ -105,3 +105,21 @@ def published_item(org: Organisation | None = None, name: str = "食品经营许
     services.publish_directly(version)
     impl.refresh_from_db()
     return impl
+
+
+DEPARTMENT_KEYS = {
+    "market": ("市场监管", "市场监督管理局"), "police": ("公安", "公安局"), "hrss": ("人社", "人力资源和社会保障局"),
+    "civil": ("民政", "民政局"), "health": ("卫健", "卫生健康委员会"), "resources": ("自然资源", "自然资源和规划局"),
+    "housing": ("住建", "住房和城乡建设局"), "tax": ("税务", "税务局"), "fund": ("公积金", "住房公积金管理中心"),
+    "transport": ("交通运输", "交通运输局"), "data": ("数据资源", "数据资源管理局"), "medicare": ("医保", "医疗保障局"),
+    "disability": ("残联", "残疾人联合会"),
+}
+
+
+def demo_departments(region_codes=("341500", "341502")) -> None:
+    """Departments as the reference-data helper's demo creates them (for the catalogue demo in tests)."""
+    regions = liuan()
+    by_code = {r.code: r for r in regions.values()}
+    for code in region_codes:
+        for short, name in DEPARTMENT_KEYS.values():
+            department(by_code[code], short, name)
