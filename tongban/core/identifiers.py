@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 # -- resident ID (GB 11643-1999) ----------------------------------------------------------------
 _RIC_WEIGHTS = [2 ** (17 - i) % 11 for i in range(17)]  # 7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2
@@ -84,7 +85,7 @@ def validate_resident_id(value: str, *, today: date | None = None) -> IdCheck:
             f"身份证号码中的出生日期 {number[6:10]}-{number[10:12]}-{number[12:14]} 不存在。",
             code="resident-id-birth-date",
         ) from None
-    today = today or date.today()
+    today = today or timezone.localdate()  # China time: a birth "today" is not in the future
     if birth > today:
         raise ValidationError(
             f"身份证号码中的出生日期 {birth.isoformat()} 晚于今天。", code="resident-id-birth-date"
