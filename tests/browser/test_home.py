@@ -186,3 +186,32 @@ def test_component_gallery(browser_page, live_server, transactional_db, layout, 
         assert page.get_by_role("navigation", name="工作台导航").is_visible()
     browser_page.assert_clean()
     browser_page.screenshot(f"components-{layout}{'-elder' if elder else ''}")
+
+
+def test_htmx_requests_carry_the_csrf_token(browser_page, live_server, luan):
+    page = browser_page.goto(live_server.url + "/")
+
+    # A real CSRF-protected POST made by htmx: Django answers 403 unless site.js added the header.
+    with page.expect_response("**/display/elder-mode/") as response_info:
+        page.evaluate(
+            "htmx.ajax('POST', '/display/elder-mode/', {values: {enabled: '1', next: '/'}, swap: 'none'})"
+        )
+
+    assert response_info.value.status == 302
+    assert response_info.value.request.headers.get("hx-request") == "true"
+    assert response_info.value.request.headers.get("x-csrftoken")
+    assert {c["name"]: c["value"] for c in page.context.cookies()}.get("tb_elder") == "1"
+    browser_page.assert_clean()
+
+
+@pytest.mark.urls("tests.browser.urls")
+def test_print_layout_hides_navigation_and_controls(browser_page, live_server, transactional_db):
+    page = browser_page.goto(f"{live_server.url}/__design__/portal/")
+
+    page.emulate_media(media="print")
+
+    for selector in [".utility-bar", ".main-nav", ".site-search", ".skip-link", "form.form", ".pagination"]:
+        assert not page.locator(selector).first.is_visible(), selector
+    assert page.locator(".guide-dl").is_visible()
+    assert page.locator(".table-wrap").evaluate("e => getComputedStyle(e).overflowX") == "visible"
+    browser_page.screenshot("components-portal-print")
