@@ -307,13 +307,10 @@ def _same(current: Any, wanted: Any) -> bool:
 
 def seed_calendar() -> list[int]:
     """The statutory holiday table from chinesecalendar (idempotent; years an administrator
-    loaded from the official notice are left alone)."""
-    from tongban.core import workdays
+    loaded from the official notice are left alone). Owned by the calendar module."""
+    from tongban.core.calendar_loader import seed_from_chinesecalendar
 
-    seed = getattr(workdays, "seed_from_chinesecalendar", None)
-    if seed is None:
-        from tongban.core.calendar_loader import seed_from_chinesecalendar as seed
-    return seed()
+    return seed_from_chinesecalendar()
 
 
 def load(stdout: TextIO | None = None) -> None:
