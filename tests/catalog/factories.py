@@ -123,3 +123,15 @@ def demo_departments(region_codes=("341500", "341502")) -> None:
     for code in region_codes:
         for short, name in DEPARTMENT_KEYS.values():
             department(by_code[code], short, name)
+
+
+def login_staff(client, user) -> None:
+    """Log a staff user in with a verified TOTP device, as the identity middleware requires."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    client.force_login(user)
+    device = TOTPDevice.objects.create(user=user, name="测试口令", confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()

@@ -1,0 +1,113 @@
+"""Staff forms for editing a draft's guide elements. Validation of the whole version (rules.py)
+runs on submit; these forms catch field-level mistakes at once."""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from tongban.catalog.models import Fee, ItemVersion, Material, ProcessStep, ProofEntry
+
+VERSION_FORM_FIELDS = [
+    "change_summary", "acceptance_conditions", "handling_kind", "legal_limit_days", "legal_limit_note",
+    "promised_limit_days", "special_procedures", "special_procedures_counted", "is_free", "handling_forms", "place",
+    "hall", "windows_note", "office_hours", "consult_phone", "complaint_phone", "online_depth", "visits",
+    "handle_anywhere", "appointment_supported", "delivery_supported", "online_payment_supported", "result_name",
+    "result_sample", "result_is_licence", "intermediary_services", "form_field_sets", "form_schema",
+]
+
+
+class VersionForm(forms.ModelForm):
+    situations_text = forms.CharField(
+        label="情形问题", required=False, widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="每行一个问题：标识|问题|选项标识:选项名称;选项标识:选项名称。例如 agent|是否委托他人办理|no:本人办理;yes:委托他人办理",
+    )
+
+    class Meta:
+        model = ItemVersion
+        fields = VERSION_FORM_FIELDS
+        widgets = {
+            "acceptance_conditions": forms.Textarea(attrs={"rows": 4}),
+            "special_procedures": forms.Textarea(attrs={"rows": 2}),
+            "intermediary_services": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def clean(self):
+        data = super().clean()
+        legal, promised = data.get("legal_limit_days"), data.get("promised_limit_days")
+        if legal is not None and promised is not None and promised > legal:
+            self.add_error("promised_limit_days", f"承诺办结时限不得超过法定办结时限（{legal} 个工作日）")
+        return data
+
+    def clean_situations_text(self) -> list[dict]:
+        situations = []
+        for number, line in enumerate(self.cleaned_data["situations_text"].splitlines(), start=1):
+            if not line.strip():
+                continue
+            parts = line.split("|")
+            if len(parts) != 3 or not all(p.strip() for p in parts):
+                raise ValidationError(f"第 {number} 行格式应为：标识|问题|选项标识:选项名称;…")
+            options = []
+            for chunk in parts[2].split(";"):
+                key, _, label = chunk.partition(":")
+                if not key.strip() or not label.strip():
+                    raise ValidationError(f"第 {number} 行的选项“{chunk}”应写成 选项标识:选项名称")
+                options.append({"key": key.strip(), "label": label.strip()})
+            situations.append({"key": parts[0].strip(), "text": parts[1].strip(), "options": options})
+        return situations
+
+    @staticmethod
+    def situations_as_text(version: ItemVersion) -> str:
+        return "\n".join(
+            f"{q.key}|{q.text}|" + ";".join(f"{o.key}:{o.label}" for o in q.options.all())
+            for q in version.questions.prefetch_related("options")
+        )
+
+
+class MaterialForm(forms.ModelForm):
+    proof = forms.ModelChoiceField(ProofEntry.objects.filter(is_active=True), required=False, label="证明清单条目")
+
+    class Meta:
+        model = Material
+        fields = ["name", "source", "source_note", "originals", "copies", "medium", "requirement", "applies_when",
+                  "is_key", "commitment_allowed", "is_proof", "proof", "blank_form", "example", "notes"]
+
+
+class StepForm(forms.ModelForm):
+    class Meta:
+        model = ProcessStep
+        fields = ["name", "description", "days"]
+
+
+class FeeForm(forms.ModelForm):
+    class Meta:
+        model = Fee
+        fields = ["name", "standard", "amount", "basis"]
+
+
+MaterialFormSet = forms.formset_factory(MaterialForm, extra=1, can_delete=True)
+StepFormSet = forms.formset_factory(StepForm, extra=1, can_delete=True)
+FeeFormSet = forms.formset_factory(FeeForm, extra=1, can_delete=True)
+
+
+def rows(formset) -> list[dict]:
+    """The kept, non-empty rows of a valid formset as plain dicts for services.update_draft."""
+    result = []
+    for form in formset.forms:
+        if not form.has_changed() or form.cleaned_data.get("DELETE"):
+            continue
+        data = {k: v for k, v in form.cleaned_data.items() if k != "DELETE"}
+        if "proof" in data:
+            data["proof"] = data["proof"].code if data["proof"] else None
+        result.append(data)
+    return result
+
+
+class ReviewForm(forms.Form):
+    decision = forms.ChoiceField(label="审核结论", choices=[("approve", "审核通过"), ("reject", "退回修改")],
+                                 widget=forms.RadioSelect)
+    comment = forms.CharField(label="审核意见", required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(label="导入文件", help_text="JSON（.json）或 Excel（.xlsx）")

@@ -1,0 +1,145 @@
+"""Public pages: browse, search, guide (办事指南), situation guidance (情形引导), department pages."""
+
+from __future__ import annotations
+
+import segno
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_GET
+
+from tongban.catalog import queries, services
+from tongban.catalog.codes import ItemType
+from tongban.catalog.demo import CITY, COUNTIES
+from tongban.catalog.forms_schema import compose_schema
+from tongban.catalog.models import EnterpriseStage, ItemImplementation, LifeEvent
+from tongban.catalog.search import search_items
+from tongban.core.models import Organisation, Region
+
+DEPARTMENTS = {
+    "market": "市场监管", "police": "公安", "hrss": "人社", "civil": "民政", "health": "卫健", "resources": "自然资源",
+    "housing": "住建", "tax": "税务", "fund": "公积金", "transport": "交通运输", "medicare": "医保", "disability": "残联",
+}
+
+
+def _regions() -> list[Region]:
+    return list(Region.objects.filter(code__in=[CITY, *COUNTIES]).order_by("path"))
+
+
+def _cache_public(response: HttpResponse) -> HttpResponse:
+    # A publication shows within a minute even through shared caches.
+    response["Cache-Control"] = "public, max-age=60"
+    return response
+
+
+@require_GET
+def index(request: HttpRequest) -> HttpResponse:
+    region = request.GET.get("region") or None
+    filters = {
+        "department": request.GET.get("dept") or None,
+        "life": request.GET.get("life") or None,
+        "stage": request.GET.get("stage") or None,
+    }
+    context = {
+        "regions": _regions(),
+        "region": region,
+        "departments": DEPARTMENTS.items(),
+        "life_events": LifeEvent.choices,
+        "stages": EnterpriseStage.choices,
+        "filters": filters,
+        "crumbs": [("办事服务", "")],
+    }
+    if any(filters.values()):
+        context["results"] = queries.one_per_item(queries.filtered(region=region, **filters), region)
+        context["result_title"] = " · ".join(
+            filter(None, [DEPARTMENTS.get(filters["department"] or ""), dict(LifeEvent.choices).get(filters["life"]),
+                          dict(EnterpriseStage.choices).get(filters["stage"])])
+        )
+    else:
+        context["high_frequency"] = queries.one_per_item(queries.filtered(region=region, high_frequency=True), region)
+        context["at_most_once"] = queries.one_per_item(queries.filtered(region=region, max_visits=1), region)
+        context["zero_visit"] = queries.one_per_item(queries.filtered(region=region, max_visits=0), region)
+    return _cache_public(render(request, "catalog/index.html", context))
+
+
+@require_GET
+def search(request: HttpRequest) -> HttpResponse:
+    query = (request.GET.get("q") or "").strip()[:100]
+    region = request.GET.get("region") or None
+    hits = search_items(query, region=region, limit=30) if query else []
+    return _cache_public(render(request, "catalog/search.html", {
+        "query": query, "hits": hits, "regions": _regions(), "region": region,
+        "crumbs": [("办事服务", "/services/"), ("搜索", "")],
+    }))
+
+
+def _published_or_404(code: str) -> ItemImplementation:
+    return get_object_or_404(queries.published(), code=code)
+
+
+def _qr_data_uri(request: HttpRequest, impl: ItemImplementation) -> str:
+    url = request.build_absolute_uri(impl.get_absolute_url())
+    return segno.make(url, error="m").svg_data_uri(scale=4, border=2)
+
+
+@require_GET
+def guide(request: HttpRequest, code: str) -> HttpResponse:
+    impl = _published_or_404(code)
+    version = impl.published_version
+    try:
+        schema = compose_schema(version)
+        form_fields = [
+            {"title": prop.get("title", name), "required": name in schema["required"], "prefill": prop.get("x-prefill"),
+             "help": prop.get("x-help", "")}
+            for name, prop in schema["properties"].items()
+        ]
+    except ValidationError:
+        form_fields = []
+    others = queries.published().filter(basic_item=impl.basic_item).exclude(pk=impl.pk).order_by("region__path")
+    return _cache_public(render(request, "catalog/guide.html", {
+        "impl": impl, "item": impl.basic_item, "v": version,
+        "materials": version.materials.select_related("proof"), "steps": version.steps.all(), "fees": version.fees.all(),
+        "questions": version.questions.prefetch_related("options"), "form_fields": form_fields,
+        "qr": _qr_data_uri(request, impl), "others": others, "item_type": dict(ItemType.choices)[impl.basic_item.item_type],
+        "crumbs": [("办事服务", "/services/"), (impl.organisation.name, f"/services/departments/{impl.organisation_id}/"),
+                   (impl.basic_item.name, "")],
+    }))
+
+
+@require_GET
+def situation_guide(request: HttpRequest, code: str) -> HttpResponse:
+    impl = _published_or_404(code)
+    version = impl.published_version
+    questions = list(version.questions.prefetch_related("options"))
+    answers = {q.key: request.GET[q.key] for q in questions if request.GET.get(q.key)}
+    error = None
+    guidance = None
+    if answers or not questions or request.GET.get("done"):
+        try:
+            guidance = services.evaluate_situations(version, answers)
+        except ValidationError as exc:
+            error = exc.messages[0]
+    return _cache_public(render(request, "catalog/situation.html", {
+        "impl": impl, "item": impl.basic_item, "v": version, "questions": questions, "answers": answers,
+        "guidance": guidance, "error": error,
+        "crumbs": [("办事服务", "/services/"), (impl.basic_item.name, impl.get_absolute_url()), ("情形引导", "")],
+    }))
+
+
+@require_GET
+def department(request: HttpRequest, pk: int) -> HttpResponse:
+    org = get_object_or_404(Organisation.objects.select_related("region"), pk=pk, is_active=True)
+    items = queries.filtered(organisation=org.pk)
+    return _cache_public(render(request, "catalog/department.html", {
+        "org": org, "items": items, "crumbs": [("办事服务", "/services/"), (org.name, "")],
+    }))
+
+
+@require_GET
+def departments(request: HttpRequest) -> HttpResponse:
+    region = request.GET.get("region") or CITY
+    orgs = Organisation.objects.filter(region__code=region, catalog_items__published_version__isnull=False,
+                                       is_active=True).distinct().order_by("name")
+    return _cache_public(render(request, "catalog/departments.html", {
+        "orgs": orgs, "regions": _regions(), "region": region, "crumbs": [("办事服务", "/services/"), ("部门旗舰店", "")],
+    }))
