@@ -56,7 +56,10 @@ def test_every_response_carries_a_request_id(client):
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("申请人身份证 34150219900101123X 手机 13805641234", "申请人身份证 3415**********123X 手机 138****1234"),
+        (
+            "申请人身份证 34150219900101123X 手机 13805641234",
+            "申请人身份证 3415**********123X 手机 138****1234",
+        ),
         ("phone=+8613805641234", "phone=+86138****1234"),
         ("订单号 202611230000000001234567 不是证件号", "订单号 202611230000000001234567 不是证件号"),
     ],
@@ -66,7 +69,9 @@ def test_personal_data_is_masked_in_text(text, expected):
 
 
 def test_log_lines_are_json_with_masked_personal_data():
-    record = logging.LogRecord("tongban.test", logging.INFO, __file__, 1, "查询 %s 的办件", ("341502199001011234",), None)
+    record = logging.LogRecord(
+        "tongban.test", logging.INFO, __file__, 1, "查询 %s 的办件", ("341502199001011234",), None
+    )
     RequestIdFilter().filter(record)
     MaskPersonalDataFilter().filter(record)
     line = json.loads(JsonFormatter().format(record))
@@ -83,7 +88,12 @@ def _import_production_settings(env: dict) -> subprocess.CompletedProcess:
     )
     clean_env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG"}}
     return subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env={**clean_env, **env}, capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**clean_env, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 

@@ -49,12 +49,17 @@ REGIONS: list[tuple[str, str, str | None]] = [
     ("510900", "遂宁市", "510000"),
     ("510923", "大英县", "510900"),
     ("510923107000", "象山镇", "510923"),
+    # The two communities of seed 002's cloud service hall. The town prefix 510923107 is confirmed;
+    # the last three digits are placeholders (0xx = community, 2xx = village, as the statistics
+    # code assigns them) until checked against the published table — see docs/reference-data.md.
+    ("510923107001", "富乐社区", "510923107000"),
+    ("510923107201", "永南坝村", "510923107000"),
 ]
 
 CITY_CODE = "341500"
 COUNTY_CODES = ["341502", "341503", "341504", "341522", "341523", "341524", "341525"]
 
-# The demo departments contract (notes/HELPERS.md): key → (department name, short name).
+# The demo departments: key → (department name, short name). Other apps look them up by key.
 DEPARTMENTS: dict[str, tuple[str, str]] = {
     "market": ("市场监督管理局", "市场监管"),
     "police": ("公安局", "公安"),
