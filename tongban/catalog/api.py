@@ -12,7 +12,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
-from ninja import Field, Router, Schema
+from ninja import Body, Field, Router, Schema
 from ninja.errors import HttpError
 from ninja.security import django_auth
 
@@ -285,7 +285,7 @@ def _open(code: str, status: str) -> ItemVersion:
 @router.patch("/manage/items/{code}/draft", response={200: VersionOut, 403: ErrorOut, 422: ErrorOut},
               auth=django_auth, summary="修改草稿的办事指南要素",
               description="请求体为要素字段的部分更新；materials、steps、fees、situations 为列表时整体替换。")
-def update_draft(request: HttpRequest, code: str, payload: dict[str, Any]):
+def update_draft(request: HttpRequest, code: str, payload: dict[str, Any] = Body(...)):
     _require(request, "catalog.change_itemversion")
     version = services.update_draft(_open(code, ItemVersion.Status.DRAFT), payload, actor=request.user)
     return _version_out(version)
@@ -324,7 +324,7 @@ def publish(request: HttpRequest, code: str, payload: PublishIn):
 
 @router.post("/manage/import", response={200: ImportOut, 403: ErrorOut, 422: ErrorOut}, auth=django_auth,
              summary="导入事项（JSON，全部校验通过才导入）")
-def import_items(request: HttpRequest, payload: list[dict[str, Any]]):
+def import_items(request: HttpRequest, payload: list[dict[str, Any]] = Body(...)):
     _require(request, "catalog.add_itemversion")
     try:
         result = importexport.import_records(payload, actor=request.user)

@@ -95,7 +95,7 @@ def _apply(row: int, record: dict[str, Any], actor) -> list[dict[str, Any]]:
         version = impl.versions.get()
     else:
         version = services.new_draft(impl, actor=actor, change_summary="导入更新")
-    services.update_draft(version, record["guide"], actor=actor)
+    version = services.update_draft(version, record["guide"], actor=actor)
     return [_problem(row, p.field or "guide", p.message) for p in rules.check_version(version)]
 
 
