@@ -15,3 +15,5 @@ STORAGES = {
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Test-only app with a record that has region, department and assignee (data-scope matrix).
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.accounts.scopeapp"]  # noqa: F405
+# Live-server tests: no persistent connections in server threads (clean test-database teardown).
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
