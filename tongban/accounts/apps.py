@@ -5,3 +5,6 @@ class AccountsConfig(AppConfig):
     name = "tongban.accounts"
     verbose_name = "统一身份认证"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from tongban.accounts import checks  # noqa: F401  (registers the deploy checks)
