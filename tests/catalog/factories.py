@@ -22,7 +22,9 @@ def credit_code(region_code: str) -> str:
 
 
 def region(code: str, name: str, level: int, parent: Region | None = None) -> Region:
-    obj, _ = Region.objects.get_or_create(code=code, defaults={"name": name, "level": level, "parent": parent})
+    obj, _ = Region.objects.get_or_create(
+        code=code, defaults={"name": name, "level": level, "parent": parent}
+    )
     return obj
 
 
@@ -39,8 +41,9 @@ def liuan() -> dict[str, Region]:
 
 def department(reg: Region, short: str = "市场监管", name: str = "市场监督管理局") -> Organisation:
     org = Organisation.objects.filter(region=reg, short_name=short).first()
-    return org or Organisation.objects.create(name=f"{reg.name}{name}", short_name=short,
-                                              credit_code=credit_code(reg.code), region=reg)
+    return org or Organisation.objects.create(
+        name=f"{reg.name}{name}", short_name=short, credit_code=credit_code(reg.code), region=reg
+    )
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -54,7 +57,9 @@ class UserFactory(factory.django.DjangoModelFactory):
     @factory.post_generation
     def perms(self, create, extracted, **kwargs):
         for codename in extracted or []:
-            self.user_permissions.add(Permission.objects.get(codename=codename, content_type__app_label="catalog"))
+            self.user_permissions.add(
+                Permission.objects.get(codename=codename, content_type__app_label="catalog")
+            )
 
 
 EDITOR_PERMS = ["view_itemversion", "add_itemversion", "change_itemversion"]
@@ -79,24 +84,36 @@ COMPLETE_GUIDE = {
         {"name": "房屋租赁合同", "requirement": "situational", "applies_when": "premises=rented"},
     ],
     "situations": [
-        {"key": "agent", "text": "是否委托他人办理", "options": [{"key": "no", "label": "本人办理"},
-                                                                 {"key": "yes", "label": "委托他人办理"}]},
-        {"key": "premises", "text": "经营场所是否为自有房产",
-         "options": [{"key": "own", "label": "自有房产"}, {"key": "rented", "label": "租赁房产"}]},
+        {
+            "key": "agent",
+            "text": "是否委托他人办理",
+            "options": [{"key": "no", "label": "本人办理"}, {"key": "yes", "label": "委托他人办理"}],
+        },
+        {
+            "key": "premises",
+            "text": "经营场所是否为自有房产",
+            "options": [{"key": "own", "label": "自有房产"}, {"key": "rented", "label": "租赁房产"}],
+        },
     ],
     "steps": [{"name": "受理", "days": 0}, {"name": "审查", "days": 3}, {"name": "决定", "days": 2}],
 }
 
 
 def basic_item(name: str = "食品经营许可", **kwargs):
-    values = {"item_type": "01", "department_key": "market", "legal_basis": "《中华人民共和国食品安全法》第三十五条",
-              "service_objects": "1,2", "aliases": "开饭店 开餐馆"}
+    values = {
+        "item_type": "01",
+        "department_key": "market",
+        "legal_basis": "《中华人民共和国食品安全法》第三十五条",
+        "service_objects": "1,2",
+        "aliases": "开饭店 开餐馆",
+    }
     values.update(kwargs)
     return services.create_basic_item(name=name, **values)
 
 
-def published_item(org: Organisation | None = None, name: str = "食品经营许可", guide: dict | None = None,
-                   item=None):
+def published_item(
+    org: Organisation | None = None, name: str = "食品经营许可", guide: dict | None = None, item=None
+):
     org = org or department(liuan()["city"])
     item = item or basic_item(name)
     impl = services.create_implementation(item, org)
@@ -108,10 +125,18 @@ def published_item(org: Organisation | None = None, name: str = "食品经营许
 
 
 DEPARTMENT_KEYS = {
-    "market": ("市场监管", "市场监督管理局"), "police": ("公安", "公安局"), "hrss": ("人社", "人力资源和社会保障局"),
-    "civil": ("民政", "民政局"), "health": ("卫健", "卫生健康委员会"), "resources": ("自然资源", "自然资源和规划局"),
-    "housing": ("住建", "住房和城乡建设局"), "tax": ("税务", "税务局"), "fund": ("公积金", "住房公积金管理中心"),
-    "transport": ("交通运输", "交通运输局"), "data": ("数据资源", "数据资源管理局"), "medicare": ("医保", "医疗保障局"),
+    "market": ("市场监管", "市场监督管理局"),
+    "police": ("公安", "公安局"),
+    "hrss": ("人社", "人力资源和社会保障局"),
+    "civil": ("民政", "民政局"),
+    "health": ("卫健", "卫生健康委员会"),
+    "resources": ("自然资源", "自然资源和规划局"),
+    "housing": ("住建", "住房和城乡建设局"),
+    "tax": ("税务", "税务局"),
+    "fund": ("公积金", "住房公积金管理中心"),
+    "transport": ("交通运输", "交通运输局"),
+    "data": ("数据资源", "数据资源管理局"),
+    "medicare": ("医保", "医疗保障局"),
     "disability": ("残联", "残疾人联合会"),
 }
 

@@ -2,8 +2,8 @@ import json
 
 import pytest
 
-from tongban.catalog.models import ItemImplementation, ItemVersion
 from tests.catalog import factories
+from tongban.catalog.models import ItemImplementation, ItemVersion
 
 pytestmark = pytest.mark.django_db
 API = "/api/catalog"
@@ -29,12 +29,23 @@ def test_public_list_search_and_detail_are_cacheable(client, item):
 
 
 def test_situation_endpoint(client, item):
-    response = client.post(f"{API}/items/{item.code}/situations",
-                           json.dumps({"answers": {"agent": "yes", "premises": "own"}}), content_type="application/json")
+    response = client.post(
+        f"{API}/items/{item.code}/situations",
+        json.dumps({"answers": {"agent": "yes", "premises": "own"}}),
+        content_type="application/json",
+    )
     assert response.status_code == 200
-    assert [m["name"] for m in response.json()["materials"]] == ["食品经营许可申请书", "营业执照", "授权委托书", "受托人身份证"]
-    bad = client.post(f"{API}/items/{item.code}/situations", json.dumps({"answers": {"agent": "x"}}),
-                      content_type="application/json")
+    assert [m["name"] for m in response.json()["materials"]] == [
+        "食品经营许可申请书",
+        "营业执照",
+        "授权委托书",
+        "受托人身份证",
+    ]
+    bad = client.post(
+        f"{API}/items/{item.code}/situations",
+        json.dumps({"answers": {"agent": "x"}}),
+        content_type="application/json",
+    )
     assert bad.status_code == 422 and "没有选项" in bad.json()["message"]
 
 
@@ -52,7 +63,9 @@ def test_admin_workflow_over_the_api(client, item):
     editor = factories.UserFactory(perms=[*factories.EDITOR_PERMS, "add_itemversion"])
     reviewer = factories.UserFactory(perms=factories.REVIEWER_PERMS)
     factories.login_staff(client, editor)
-    assert _post(client, f"{API}/manage/items/{item.code}/drafts", {"change_summary": "调整"}).status_code == 201
+    assert (
+        _post(client, f"{API}/manage/items/{item.code}/drafts", {"change_summary": "调整"}).status_code == 201
+    )
     bad = _post(client, f"{API}/manage/items/{item.code}/draft", {"promised_limit_days": 25}, method="patch")
     assert bad.status_code == 200, bad.json()
     refused = _post(client, f"{API}/manage/items/{item.code}/submit")
@@ -64,7 +77,10 @@ def test_admin_workflow_over_the_api(client, item):
 
     client.logout()
     factories.login_staff(client, reviewer)
-    assert _post(client, f"{API}/manage/items/{item.code}/review", {"approve": True}).json()["status"] == "approved"
+    assert (
+        _post(client, f"{API}/manage/items/{item.code}/review", {"approve": True}).json()["status"]
+        == "approved"
+    )
     published = _post(client, f"{API}/manage/items/{item.code}/publish")
     assert published.json()["status"] == "published"
     assert client.get(f"{API}/items/{item.code}").json()["promised_limit_days"] == 2
@@ -76,14 +92,32 @@ def test_admin_workflow_over_the_api(client, item):
 def test_admin_create_generates_codes(client):
     org = factories.department(factories.liuan()["jinan"])
     factories.login_staff(client, factories.UserFactory(perms=["add_itemversion"]))
-    response = _post(client, f"{API}/manage/items", {
-        "name": "公共场所卫生许可", "item_type": "01", "department_key": "health", "legal_basis": "《公共场所卫生管理条例》第八条",
-        "service_objects": "1,2", "organisation_credit_code": org.credit_code})
+    response = _post(
+        client,
+        f"{API}/manage/items",
+        {
+            "name": "公共场所卫生许可",
+            "item_type": "01",
+            "department_key": "health",
+            "legal_basis": "《公共场所卫生管理条例》第八条",
+            "service_objects": "1,2",
+            "organisation_credit_code": org.credit_code,
+        },
+    )
     assert response.status_code == 201
     impl = ItemImplementation.objects.get()
     assert impl.code == org.credit_code + "4" + "01WJW0001000"
     assert impl.versions.get().status == ItemVersion.Status.DRAFT
-    invalid = _post(client, f"{API}/manage/items", {"name": "x", "item_type": "99", "department_key": "health",
-                                                     "legal_basis": "x", "service_objects": "1",
-                                                     "organisation_credit_code": org.credit_code})
+    invalid = _post(
+        client,
+        f"{API}/manage/items",
+        {
+            "name": "x",
+            "item_type": "99",
+            "department_key": "health",
+            "legal_basis": "x",
+            "service_objects": "1",
+            "organisation_credit_code": org.credit_code,
+        },
+    )
     assert invalid.status_code == 422 and "事项类型" in invalid.json()["message"]

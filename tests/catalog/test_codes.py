@@ -3,8 +3,8 @@ from django.core.exceptions import ValidationError
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tongban.catalog import codes, services
 from tests.catalog import factories
+from tongban.catalog import codes, services
 
 pytestmark = pytest.mark.django_db
 
@@ -45,7 +45,7 @@ def test_implementation_and_handling_codes(item_type, main, level, seq):
 @given(st.integers(0, 16), st.sampled_from("0123456789ABCDEFGHJKLMNPQRTUWXY"))
 def test_a_changed_credit_code_character_is_rejected(position, char):
     credit = factories.credit_code("341500")
-    tampered = credit[:position] + char + credit[position + 1:]
+    tampered = credit[:position] + char + credit[position + 1 :]
     code = tampered + "4" + "01SCJ0001000"
     if tampered == credit:
         assert codes.validate_implementation_code(code)

@@ -4,18 +4,25 @@ import json
 import pytest
 from openpyxl import Workbook
 
+from tests.catalog import factories
 from tongban.catalog import importexport
 from tongban.catalog.models import BasicItem, ItemImplementation
-from tests.catalog import factories
 
 pytestmark = pytest.mark.django_db
 
 
 def record(org, **overrides):
     guide = {key: value for key, value in factories.COMPLETE_GUIDE.items()}
-    data = {"name": "食品经营许可", "item_type": "01", "department_key": "market",
-            "legal_basis": "《中华人民共和国食品安全法》第三十五条", "service_objects": "1,2",
-            "organisation": org.credit_code, "aliases": "开饭店", "guide": guide}
+    data = {
+        "name": "食品经营许可",
+        "item_type": "01",
+        "department_key": "market",
+        "legal_basis": "《中华人民共和国食品安全法》第三十五条",
+        "service_objects": "1,2",
+        "organisation": org.credit_code,
+        "aliases": "开饭店",
+        "guide": guide,
+    }
     data.update(overrides)
     return data
 
@@ -63,10 +70,25 @@ def test_excel_import_with_row_numbers():
     sheet.title = "事项"
     header = list(importexport.ITEM_COLUMNS)
     sheet.append(header)
-    values = {"事项名称": "公共场所卫生许可", "事项类型": "01", "主管部门": "health", "设定依据": "《公共场所卫生管理条例》第八条",
-              "服务对象": "1,2", "实施主体信用代码": org.credit_code, "受理条件": "有卫生设施", "办件类型": "promised",
-              "法定时限": 20, "承诺时限": 5, "办理地点": "金安区政务服务中心", "办理时间": "工作日", "咨询电话": "0564-1",
-              "投诉电话": "12345", "到现场次数": 1, "网办深度": 3, "结果名称": "公共场所卫生许可证"}
+    values = {
+        "事项名称": "公共场所卫生许可",
+        "事项类型": "01",
+        "主管部门": "health",
+        "设定依据": "《公共场所卫生管理条例》第八条",
+        "服务对象": "1,2",
+        "实施主体信用代码": org.credit_code,
+        "受理条件": "有卫生设施",
+        "办件类型": "promised",
+        "法定时限": 20,
+        "承诺时限": 5,
+        "办理地点": "金安区政务服务中心",
+        "办理时间": "工作日",
+        "咨询电话": "0564-1",
+        "投诉电话": "12345",
+        "到现场次数": 1,
+        "网办深度": 3,
+        "结果名称": "公共场所卫生许可证",
+    }
     sheet.append([values.get(h) for h in header])
     bad = dict(values, 承诺时限=30, 事项名称="另一个事项")
     sheet.append([bad.get(h) for h in header])

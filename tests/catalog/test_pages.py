@@ -1,10 +1,9 @@
 import pytest
 from django.urls import reverse
 
-from tongban.catalog import services
-
-from tongban.catalog.models import ItemVersion
 from tests.catalog import factories
+from tongban.catalog import services
+from tongban.catalog.models import ItemVersion
 
 pytestmark = pytest.mark.django_db
 
@@ -19,8 +18,21 @@ def test_guide_page_shows_every_element_and_a_qr_code(client, item):
     assert response.status_code == 200
     assert response["Cache-Control"] == "public, max-age=60"
     html = response.content.decode()
-    for text in ("食品经营许可", item.code, item.basic_item.code, "受理条件", "房屋租赁合同", "法定办结时限", "20 个工作日",
-                 "承诺办结时限", "0564-3379000", "12345", "食品经营许可证", 'src="data:image/svg+xml', "情形引导"):
+    for text in (
+        "食品经营许可",
+        item.code,
+        item.basic_item.code,
+        "受理条件",
+        "房屋租赁合同",
+        "法定办结时限",
+        "20 个工作日",
+        "承诺办结时限",
+        "0564-3379000",
+        "12345",
+        "食品经营许可证",
+        'src="data:image/svg+xml',
+        "情形引导",
+    ):
         assert text in html, text
     assert "<script>" not in html and "style=" not in html
 
@@ -38,14 +50,18 @@ def test_index_search_and_department_pages(client, item):
     assert "食品经营许可" in client.get("/services/").content.decode()
     assert "食品经营许可" in client.get("/services/", {"dept": "market"}).content.decode()
     assert "食品经营许可" in client.get("/services/search/", {"q": "开饭店"}).content.decode()
-    assert "食品经营许可" in client.get(reverse("catalog:department", args=[item.organisation_id])).content.decode()
+    assert (
+        "食品经营许可"
+        in client.get(reverse("catalog:department", args=[item.organisation_id])).content.decode()
+    )
     assert client.get("/services/11341500NOPE/").status_code == 404
 
 
 def test_unpublished_draft_is_not_public(client):
     impl = factories.published_item()
-    other = services.create_implementation(factories.basic_item("护士执业注册", department_key="health"),
-                                           impl.organisation)
+    other = services.create_implementation(
+        factories.basic_item("护士执业注册", department_key="health"), impl.organisation
+    )
     assert client.get(other.get_absolute_url()).status_code == 404
 
 
@@ -61,13 +77,18 @@ def test_staff_pages_edit_review_publish(client, item):
     edit = client.get(reverse("catalog:manage-edit", args=[item.code]))
     assert edit.status_code == 200
     form = edit.context["form"]
-    data = {name: ("" if value is None else value) for name, value in form.initial.items() if name in form.fields}
+    data = {
+        name: ("" if value is None else value) for name, value in form.initial.items() if name in form.fields
+    }
     data = {k: v for k, v in data.items() if v is not False}
     data["form_schema"] = "{}"
     data["situations_text"] = form.initial["situations_text"]
     data["promised_limit_days"] = 30  # longer than the legal 20
-    for prefix, formset in (("materials", edit.context["materials"]), ("steps", edit.context["steps"]),
-                            ("fees", edit.context["fees"])):
+    for prefix, formset in (
+        ("materials", edit.context["materials"]),
+        ("steps", edit.context["steps"]),
+        ("fees", edit.context["fees"]),
+    ):
         data[f"{prefix}-TOTAL_FORMS"] = len(formset.initial or [])
         data[f"{prefix}-INITIAL_FORMS"] = 0
         for i, row in enumerate(formset.initial or []):
@@ -83,7 +104,9 @@ def test_staff_pages_edit_review_publish(client, item):
     assert "已提交审核" in response.content.decode(), response.content.decode()[:3000]
 
     factories.login_staff(client, reviewer)
-    client.post(reverse("catalog:manage-review", args=[item.code]), {"decision": "approve", "comment": "同意"})
+    client.post(
+        reverse("catalog:manage-review", args=[item.code]), {"decision": "approve", "comment": "同意"}
+    )
     client.post(reverse("catalog:manage-publish", args=[item.code]))
     item.refresh_from_db()
     assert item.published_version.number == 2 and item.published_version.promised_limit_days == 3

@@ -3,10 +3,10 @@ import datetime as dt
 import pytest
 from django.core.exceptions import ValidationError
 
+from tests.catalog import factories
 from tongban.catalog import services
 from tongban.catalog.models import ItemVersion, ProofEntry
 from tongban.core.models import AuditEvent
-from tests.catalog import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -45,9 +45,16 @@ def test_edit_review_publish_with_four_eyes_and_history(item, people):
     published = item.published_version
     assert published.number == 2
     assert published.published_by == reviewer and published.updated_by == editor
-    assert {"field": "promised_limit_days", "label": "承诺办结时限（工作日）", "old": 5, "new": 3} in published.diff
+    assert {
+        "field": "promised_limit_days",
+        "label": "承诺办结时限（工作日）",
+        "old": 5,
+        "new": 3,
+    } in published.diff
     assert published.publication_working_days is not None
-    actions = set(AuditEvent.objects.filter(object_type="catalog.itemversion").values_list("action", flat=True))
+    actions = set(
+        AuditEvent.objects.filter(object_type="catalog.itemversion").values_list("action", flat=True)
+    )
     assert {"catalog.version.submitted", "catalog.version.approved", "catalog.version.published"} <= actions
 
 
@@ -95,7 +102,7 @@ def test_promised_longer_than_legal_is_refused(item, people):
 
 
 def test_proof_not_on_the_list_is_refused_then_accepted_once_listed(item, people):
-    editor, reviewer = people
+    editor = people[0]
     materials = factories.COMPLETE_GUIDE["materials"] + [{"name": "无犯罪记录证明", "is_proof": True}]
     message = _submit_with(item, editor, {"materials": materials})
     assert "无犯罪记录证明" in message and "证明清单" in message
@@ -108,7 +115,9 @@ def test_proof_not_on_the_list_is_refused_then_accepted_once_listed(item, people
 
 
 def test_missing_mandatory_elements_are_all_listed(people):
-    impl = services.create_implementation(factories.basic_item(), factories.department(factories.liuan()["city"]))
+    impl = services.create_implementation(
+        factories.basic_item(), factories.department(factories.liuan()["city"])
+    )
     with pytest.raises(ValidationError) as excinfo:
         services.submit_for_review(impl.versions.get(), actor=people[0])
     message = " ".join(excinfo.value.messages)
@@ -123,7 +132,9 @@ def test_publication_report_counts_working_days(item, people):
     services.review(draft, actor=reviewer, approve=True)
     services.publish(draft, actor=reviewer)
     rows = services.publication_report(dt.date(2020, 1, 1), dt.date(2100, 1, 1))
-    assert rows[0].pk == draft.pk and rows[0].publication_working_days > services.PUBLICATION_LIMIT_WORKING_DAYS
+    assert (
+        rows[0].pk == draft.pk and rows[0].publication_working_days > services.PUBLICATION_LIMIT_WORKING_DAYS
+    )
 
 
 def test_situations_give_the_exact_list(item):
@@ -131,7 +142,13 @@ def test_situations_give_the_exact_list(item):
     own = services.evaluate_situations(version, {"agent": "no", "premises": "own"})
     assert [m.name for m in own.materials] == ["食品经营许可申请书", "营业执照"]
     rented = services.evaluate_situations(version, {"agent": "yes", "premises": "rented"})
-    assert [m.name for m in rented.materials] == ["食品经营许可申请书", "营业执照", "授权委托书", "受托人身份证", "房屋租赁合同"]
+    assert [m.name for m in rented.materials] == [
+        "食品经营许可申请书",
+        "营业执照",
+        "授权委托书",
+        "受托人身份证",
+        "房屋租赁合同",
+    ]
     assert rented.visits == 1 and rented.unanswered == []
     with pytest.raises(ValidationError, match="没有选项"):
         services.evaluate_situations(version, {"agent": "maybe"})

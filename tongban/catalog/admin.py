@@ -64,8 +64,19 @@ class ItemVersionAdmin(admin.ModelAdmin):
     list_filter = ["status"]
     search_fields = ["implementation__code", "implementation__basic_item__name"]
     inlines = [MaterialInline, StepInline, FeeInline]
-    readonly_fields = ["status", "created_by", "updated_by", "submitted_by", "submitted_at", "reviewed_by",
-                       "reviewed_at", "published_by", "published_at", "publication_working_days", "diff"]
+    readonly_fields = [
+        "status",
+        "created_by",
+        "updated_by",
+        "submitted_by",
+        "submitted_at",
+        "reviewed_by",
+        "reviewed_at",
+        "published_by",
+        "published_at",
+        "publication_working_days",
+        "diff",
+    ]
 
     def has_add_permission(self, request):
         return False

@@ -90,12 +90,22 @@ def _summary(impl: ItemImplementation) -> dict[str, Any]:
     v = impl.published_version
     item = impl.basic_item
     return {
-        "code": impl.code, "basic_code": item.code, "name": item.name, "item_type": item.item_type,
-        "item_type_name": TYPE_NAMES[item.item_type], "organisation": impl.organisation.name,
-        "organisation_id": impl.organisation_id, "region_code": impl.region.code, "region_name": impl.region.name,
-        "handling_kind": v.handling_kind, "promised_limit_days": v.promised_limit_days,
-        "legal_limit_days": v.legal_limit_days, "visits": v.visits, "online_depth": v.online_depth,
-        "handle_anywhere": v.handle_anywhere, "url": impl.get_absolute_url(),
+        "code": impl.code,
+        "basic_code": item.code,
+        "name": item.name,
+        "item_type": item.item_type,
+        "item_type_name": TYPE_NAMES[item.item_type],
+        "organisation": impl.organisation.name,
+        "organisation_id": impl.organisation_id,
+        "region_code": impl.region.code,
+        "region_name": impl.region.name,
+        "handling_kind": v.handling_kind,
+        "promised_limit_days": v.promised_limit_days,
+        "legal_limit_days": v.legal_limit_days,
+        "visits": v.visits,
+        "online_depth": v.online_depth,
+        "handle_anywhere": v.handle_anywhere,
+        "url": impl.get_absolute_url(),
     }
 
 
@@ -105,10 +115,18 @@ def _cacheable(response: HttpResponse) -> None:
 
 @router.get("/items", response=list[ItemSummaryOut], summary="已发布事项列表、搜索与筛选", auth=None)
 def list_items(
-    request: HttpRequest, response: HttpResponse, q: str | None = None, region: str | None = None,
-    department: str | None = None, life: str | None = None, stage: str | None = None,
-    high_frequency: bool | None = None, max_visits: int | None = None, item_type: str | None = None,
-    limit: int = 50, offset: int = 0,
+    request: HttpRequest,
+    response: HttpResponse,
+    q: str | None = None,
+    region: str | None = None,
+    department: str | None = None,
+    life: str | None = None,
+    stage: str | None = None,
+    high_frequency: bool | None = None,
+    max_visits: int | None = None,
+    item_type: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
 ) -> list[dict[str, Any]]:
     """q 按中文分词和常见说法搜索（如“开饭店”）；其余参数筛选：region 区划代码（含上级实施的事项），
     department 部门类别，life 人生阶段，stage 企业阶段，max_visits 最多到现场次数（0 即零跑动）。"""
@@ -117,12 +135,21 @@ def list_items(
     if q:
         hits = search_items(q, region=region, department=department, limit=offset + limit)
         return [_summary(h.implementation) for h in hits[offset:]]
-    queryset = queries.filtered(region=region, department=department, life=life, stage=stage,
-                                high_frequency=high_frequency, max_visits=max_visits, item_type=item_type)
-    return [_summary(i) for i in queryset[offset:offset + limit]]
+    queryset = queries.filtered(
+        region=region,
+        department=department,
+        life=life,
+        stage=stage,
+        high_frequency=high_frequency,
+        max_visits=max_visits,
+        item_type=item_type,
+    )
+    return [_summary(i) for i in queryset[offset : offset + limit]]
 
 
-@router.get("/items/{code}", response={200: ItemDetailOut, 404: ErrorOut}, summary="事项办事指南详情", auth=None)
+@router.get(
+    "/items/{code}", response={200: ItemDetailOut, 404: ErrorOut}, summary="事项办事指南详情", auth=None
+)
 def item_detail(request: HttpRequest, response: HttpResponse, code: str):
     impl = queries.published().filter(code=code).first()
     if impl is None:
@@ -131,22 +158,35 @@ def item_detail(request: HttpRequest, response: HttpResponse, code: str):
     v = impl.published_version
     item = impl.basic_item
     return {
-        **_summary(impl), "legal_basis": item.legal_basis, "service_objects": item.service_object_labels(),
-        "parent_basic_code": item.parent.code if item.parent_id else None, "exercise_level": impl.exercise_level,
-        "handling_item_codes": [h.code for h in impl.handling_items.all()], "version": v.number,
-        "effective_from": v.effective_from, "guide": version_dict(v),
+        **_summary(impl),
+        "legal_basis": item.legal_basis,
+        "service_objects": item.service_object_labels(),
+        "parent_basic_code": item.parent.code if item.parent_id else None,
+        "exercise_level": impl.exercise_level,
+        "handling_item_codes": [h.code for h in impl.handling_items.all()],
+        "version": v.number,
+        "effective_from": v.effective_from,
+        "guide": version_dict(v),
     }
 
 
-@router.post("/items/{code}/situations", response={200: SituationOut, 404: ErrorOut, 422: ErrorOut},
-             summary="情形引导：按回答给出材料清单", auth=None)
+@router.post(
+    "/items/{code}/situations",
+    response={200: SituationOut, 404: ErrorOut, 422: ErrorOut},
+    summary="情形引导：按回答给出材料清单",
+    auth=None,
+)
 def evaluate(request: HttpRequest, code: str, payload: SituationIn):
     impl = queries.published().filter(code=code).first()
     if impl is None:
         return 404, {"code": "item-not-found", "message": f"没有实施编码为 {code} 的已发布事项"}
     g = services.evaluate_situations(impl.published_version, payload.answers)
-    return {"materials": g.materials, "conditions": g.conditions, "visits": g.visits,
-            "unanswered": [q.text for q in g.unanswered]}
+    return {
+        "materials": g.materials,
+        "conditions": g.conditions,
+        "visits": g.visits,
+        "unanswered": [q.text for q in g.unanswered],
+    }
 
 
 @router.get("/export", response=list[dict], summary="导出已发布事项目录（JSON）", auth=None)
@@ -178,7 +218,9 @@ class VersionOut(Schema):
 
 
 class CreateIn(Schema):
-    basic_code: str | None = Field(None, description="已有基本目录事项的基本编码；不填则按下列字段新建基本事项（编码自动生成）")
+    basic_code: str | None = Field(
+        None, description="已有基本目录事项的基本编码；不填则按下列字段新建基本事项（编码自动生成）"
+    )
     name: str | None = None
     item_type: str | None = None
     department_key: str | None = None
@@ -216,26 +258,43 @@ def _name(user) -> str | None:
 
 def _version_out(v: ItemVersion) -> dict[str, Any]:
     return {
-        "id": v.id, "number": v.number, "status": v.status, "status_name": v.get_status_display(),
-        "change_summary": v.change_summary, "created_by": _name(v.created_by), "updated_by": _name(v.updated_by),
-        "submitted_by": _name(v.submitted_by), "reviewed_by": _name(v.reviewed_by), "review_comment": v.review_comment,
-        "published_by": _name(v.published_by), "published_at": v.published_at, "effective_from": v.effective_from,
-        "publication_working_days": v.publication_working_days, "diff": v.diff,
+        "id": v.id,
+        "number": v.number,
+        "status": v.status,
+        "status_name": v.get_status_display(),
+        "change_summary": v.change_summary,
+        "created_by": _name(v.created_by),
+        "updated_by": _name(v.updated_by),
+        "submitted_by": _name(v.submitted_by),
+        "reviewed_by": _name(v.reviewed_by),
+        "review_comment": v.review_comment,
+        "published_by": _name(v.published_by),
+        "published_at": v.published_at,
+        "effective_from": v.effective_from,
+        "publication_working_days": v.publication_working_days,
+        "diff": v.diff,
     }
 
 
 def _rule_errors(exc: ValidationError) -> tuple[int, dict[str, Any]]:
     errors = [{"code": e.code or "invalid", "message": m} for e in exc.error_list for m in e.messages]
-    return 422, {"code": errors[0]["code"] if len(errors) == 1 else "rules-failed", "message": "；".join(exc.messages),
-                 "errors": errors}
+    return 422, {
+        "code": errors[0]["code"] if len(errors) == 1 else "rules-failed",
+        "message": "；".join(exc.messages),
+        "errors": errors,
+    }
 
 
 def _impl(code: str) -> ItemImplementation:
     return get_object_or_404(ItemImplementation, code=code)
 
 
-@router.post("/manage/items", response={201: VersionOut, 403: ErrorOut, 422: ErrorOut}, auth=django_auth,
-             summary="新增实施清单事项（生成编码并创建草稿）")
+@router.post(
+    "/manage/items",
+    response={201: VersionOut, 403: ErrorOut, 422: ErrorOut},
+    auth=django_auth,
+    summary="新增实施清单事项（生成编码并创建草稿）",
+)
 def create_item(request: HttpRequest, payload: CreateIn):
     _require(request, "catalog.add_itemversion")
     org = Organisation.objects.filter(credit_code=payload.organisation_credit_code).first()
@@ -246,96 +305,157 @@ def create_item(request: HttpRequest, payload: CreateIn):
         if item is None:
             return 422, {"code": "basic-item-unknown", "message": f"基本编码 {payload.basic_code} 不存在"}
     else:
-        missing = [f for f in ("name", "item_type", "department_key", "legal_basis", "service_objects")
-                   if not getattr(payload, f)]
+        missing = [
+            f
+            for f in ("name", "item_type", "department_key", "legal_basis", "service_objects")
+            if not getattr(payload, f)
+        ]
         if missing:
             return 422, {"code": "missing-field", "message": "新建基本事项缺少：" + "、".join(missing)}
-        item = services.create_basic_item(name=payload.name, item_type=payload.item_type,
-                                          department_key=payload.department_key, legal_basis=payload.legal_basis,
-                                          service_objects=payload.service_objects, actor=request.user)
+        item = services.create_basic_item(
+            name=payload.name,
+            item_type=payload.item_type,
+            department_key=payload.department_key,
+            legal_basis=payload.legal_basis,
+            service_objects=payload.service_objects,
+            actor=request.user,
+        )
     impl = services.create_implementation(item, org, actor=request.user)
     return 201, _version_out(impl.versions.get())
 
 
-@router.get("/manage/items/{code}/versions", response={200: list[VersionOut], 403: ErrorOut}, auth=django_auth,
-            summary="版本历史（含变更差异）")
+@router.get(
+    "/manage/items/{code}/versions",
+    response={200: list[VersionOut], 403: ErrorOut},
+    auth=django_auth,
+    summary="版本历史（含变更差异）",
+)
 def versions(request: HttpRequest, code: str):
     _require(request, "catalog.view_itemversion")
-    return [_version_out(v) for v in _impl(code).versions.select_related(
-        "created_by", "updated_by", "submitted_by", "reviewed_by", "published_by")]
+    return [
+        _version_out(v)
+        for v in _impl(code).versions.select_related(
+            "created_by", "updated_by", "submitted_by", "reviewed_by", "published_by"
+        )
+    ]
 
 
-@router.post("/manage/items/{code}/drafts", response={201: VersionOut, 403: ErrorOut, 422: ErrorOut},
-             auth=django_auth, summary="创建新草稿（复制现行版本）")
+@router.post(
+    "/manage/items/{code}/drafts",
+    response={201: VersionOut, 403: ErrorOut, 422: ErrorOut},
+    auth=django_auth,
+    summary="创建新草稿（复制现行版本）",
+)
 def create_draft(request: HttpRequest, code: str, payload: DraftIn):
     _require(request, "catalog.change_itemversion")
-    draft = services.new_draft(_impl(code), actor=request.user, change_summary=payload.change_summary,
-                               change_requested_on=payload.change_requested_on)
+    draft = services.new_draft(
+        _impl(code),
+        actor=request.user,
+        change_summary=payload.change_summary,
+        change_requested_on=payload.change_requested_on,
+    )
     return 201, _version_out(draft)
 
 
 def _open(code: str, status: str) -> ItemVersion:
     version = _impl(code).versions.filter(status=status).first()
     if version is None:
-        raise ValidationError("该事项没有%(s)s的版本", code="no-such-version",
-                              params={"s": ItemVersion.Status(status).label})
+        raise ValidationError(
+            "该事项没有%(s)s的版本", code="no-such-version", params={"s": ItemVersion.Status(status).label}
+        )
     return version
 
 
-@router.patch("/manage/items/{code}/draft", response={200: VersionOut, 403: ErrorOut, 422: ErrorOut},
-              auth=django_auth, summary="修改草稿的办事指南要素",
-              description="请求体为要素字段的部分更新；materials、steps、fees、situations 为列表时整体替换。")
-def update_draft(request: HttpRequest, code: str, payload: dict[str, Any] = Body(...)):
+@router.patch(
+    "/manage/items/{code}/draft",
+    response={200: VersionOut, 403: ErrorOut, 422: ErrorOut},
+    auth=django_auth,
+    summary="修改草稿的办事指南要素",
+    description="请求体为要素字段的部分更新；materials、steps、fees、situations 为列表时整体替换。",
+)
+def update_draft(request: HttpRequest, code: str, payload: Body[dict[str, Any]]):
     _require(request, "catalog.change_itemversion")
     version = services.update_draft(_open(code, ItemVersion.Status.DRAFT), payload, actor=request.user)
     return _version_out(version)
 
 
-@router.post("/manage/items/{code}/submit", response={200: VersionOut, 403: ErrorOut, 422: ErrorOut},
-             auth=django_auth, summary="提交审核（运行发布校验）")
+@router.post(
+    "/manage/items/{code}/submit",
+    response={200: VersionOut, 403: ErrorOut, 422: ErrorOut},
+    auth=django_auth,
+    summary="提交审核（运行发布校验）",
+)
 def submit(request: HttpRequest, code: str):
     _require(request, "catalog.change_itemversion")
     try:
-        return _version_out(services.submit_for_review(_open(code, ItemVersion.Status.DRAFT), actor=request.user))
+        return _version_out(
+            services.submit_for_review(_open(code, ItemVersion.Status.DRAFT), actor=request.user)
+        )
     except ValidationError as exc:
         return _rule_errors(exc)
 
 
-@router.post("/manage/items/{code}/review", response={200: VersionOut, 403: ErrorOut, 422: ErrorOut},
-             auth=django_auth, summary="审核（通过或退回；审核人不能是编辑人）")
+@router.post(
+    "/manage/items/{code}/review",
+    response={200: VersionOut, 403: ErrorOut, 422: ErrorOut},
+    auth=django_auth,
+    summary="审核（通过或退回；审核人不能是编辑人）",
+)
 def review(request: HttpRequest, code: str, payload: ReviewIn):
     _require(request, "catalog.review_itemversion")
-    version = services.review(_open(code, ItemVersion.Status.IN_REVIEW), actor=request.user, approve=payload.approve,
-                              comment=payload.comment)
+    version = services.review(
+        _open(code, ItemVersion.Status.IN_REVIEW),
+        actor=request.user,
+        approve=payload.approve,
+        comment=payload.comment,
+    )
     return _version_out(version)
 
 
-@router.post("/manage/items/{code}/publish", response={200: VersionOut, 403: ErrorOut, 422: ErrorOut},
-             auth=django_auth, summary="发布（即时生效于门户、大厅和接口）")
+@router.post(
+    "/manage/items/{code}/publish",
+    response={200: VersionOut, 403: ErrorOut, 422: ErrorOut},
+    auth=django_auth,
+    summary="发布（即时生效于门户、大厅和接口）",
+)
 def publish(request: HttpRequest, code: str, payload: PublishIn):
     _require(request, "catalog.publish_itemversion")
     try:
-        version = services.publish(_open(code, ItemVersion.Status.APPROVED), actor=request.user,
-                                   effective_from=payload.effective_from)
+        version = services.publish(
+            _open(code, ItemVersion.Status.APPROVED),
+            actor=request.user,
+            effective_from=payload.effective_from,
+        )
     except ValidationError as exc:
         return _rule_errors(exc)
     return _version_out(version)
 
 
-@router.post("/manage/import", response={200: ImportOut, 403: ErrorOut, 422: ErrorOut}, auth=django_auth,
-             summary="导入事项（JSON，全部校验通过才导入）")
-def import_items(request: HttpRequest, payload: list[dict[str, Any]] = Body(...)):
+@router.post(
+    "/manage/import",
+    response={200: ImportOut, 403: ErrorOut, 422: ErrorOut},
+    auth=django_auth,
+    summary="导入事项（JSON，全部校验通过才导入）",
+)
+def import_items(request: HttpRequest, payload: Body[list[dict[str, Any]]]):
     _require(request, "catalog.add_itemversion")
     try:
         result = importexport.import_records(payload, actor=request.user)
     except importexport.ImportFailed as exc:
-        return 422, {"code": "import-failed", "message": f"发现 {len(exc.problems)} 个问题，未导入任何数据",
-                     "errors": exc.problems}
+        return 422, {
+            "code": "import-failed",
+            "message": f"发现 {len(exc.problems)} 个问题，未导入任何数据",
+            "errors": exc.problems,
+        }
     return {"created": result.created}
 
 
-@router.get("/manage/report", response={200: list[VersionOut], 403: ErrorOut}, auth=django_auth,
-            summary="变更发布时效报告（1 个工作日规则）")
+@router.get(
+    "/manage/report",
+    response={200: list[VersionOut], 403: ErrorOut},
+    auth=django_auth,
+    summary="变更发布时效报告（1 个工作日规则）",
+)
 def report(request: HttpRequest, start: dt.date, end: dt.date):
     _require(request, "catalog.view_itemversion")
     return [_version_out(v) for v in services.publication_report(start, end)]

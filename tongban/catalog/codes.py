@@ -103,7 +103,9 @@ def validate_credit_code(value: str) -> str:
     try:
         return uscc.validate(value)
     except StdnumError as exc:
-        raise ValidationError("统一社会信用代码无效：%(value)s", code="invalid-credit-code", params={"value": value}) from exc
+        raise ValidationError(
+            "统一社会信用代码无效：%(value)s", code="invalid-credit-code", params={"value": value}
+        ) from exc
 
 
 def make_basic_code(item_type: str, department_code: str, main_seq: int, sub_seq: int = 0) -> str:
@@ -113,26 +115,41 @@ def make_basic_code(item_type: str, department_code: str, main_seq: int, sub_seq
     if not re.fullmatch(r"[0-9A-Z]{3}", department_code or ""):
         raise ValidationError("主管部门代码应为 3 位数字或大写字母", code="invalid-department-code")
     if not (1 <= main_seq <= 9999) or not (0 <= sub_seq <= 999):
-        raise ValidationError("主项序号应为 1–9999，子项序号应为 0–999", code="basic-code-sequence-out-of-range")
+        raise ValidationError(
+            "主项序号应为 1–9999，子项序号应为 0–999", code="basic-code-sequence-out-of-range"
+        )
     return f"{item_type}{department_code}{main_seq:04d}{sub_seq:03d}"
 
 
 def parse_basic_code(code: str) -> dict[str, str]:
     match = BASIC_CODE_RE.match(code or "")
     if not match or match["type"] not in ItemType.values:
-        raise ValidationError("基本编码“%(code)s”格式错误：应为 12 位（事项类型 2 位 + 主管部门 3 位 + 主项 4 位 + 子项 3 位）",
-                              code="invalid-basic-code", params={"code": code})
+        raise ValidationError(
+            "基本编码“%(code)s”格式错误：应为 12 位（事项类型 2 位 + 主管部门 3 位 + 主项 4 位 + 子项 3 位）",
+            code="invalid-basic-code",
+            params={"code": code},
+        )
     if match["main"] == "0000":
-        raise ValidationError("基本编码“%(code)s”的主项序号不能为 0000", code="invalid-basic-code", params={"code": code})
+        raise ValidationError(
+            "基本编码“%(code)s”的主项序号不能为 0000", code="invalid-basic-code", params={"code": code}
+        )
     return match.groupdict()
 
 
 def validate_basic_code(code: str, *, item_type: str | None = None, is_sub_item: bool | None = None) -> str:
     parts = parse_basic_code(code)
     if item_type is not None and parts["type"] != item_type:
-        raise ValidationError("基本编码“%(code)s”的类型位与事项类型不一致", code="basic-code-type-mismatch", params={"code": code})
+        raise ValidationError(
+            "基本编码“%(code)s”的类型位与事项类型不一致",
+            code="basic-code-type-mismatch",
+            params={"code": code},
+        )
     if is_sub_item is not None and (parts["sub"] != "000") != is_sub_item:
-        raise ValidationError("基本编码“%(code)s”的子项位与主项/子项关系不一致", code="basic-code-sub-mismatch", params={"code": code})
+        raise ValidationError(
+            "基本编码“%(code)s”的子项位与主项/子项关系不一致",
+            code="basic-code-sub-mismatch",
+            params={"code": code},
+        )
     return code
 
 
@@ -147,8 +164,12 @@ def make_implementation_code(credit_code: str, level: str, basic_code: str) -> s
 def validate_implementation_code(code: str) -> dict[str, str]:
     match = IMPLEMENTATION_CODE_RE.match(code or "")
     if not match:
-        raise ValidationError("实施编码“%(code)s”格式错误：应为 31 位（统一社会信用代码 18 位 + 行使层级 1 位 + 基本编码 12 位）",
-                              code="invalid-implementation-code", params={"code": code})
+        raise ValidationError(
+            "实施编码“%(code)s”格式错误：应为 31 位"
+            "（统一社会信用代码 18 位 + 行使层级 1 位 + 基本编码 12 位）",
+            code="invalid-implementation-code",
+            params={"code": code},
+        )
     validate_credit_code(match["credit"])
     parse_basic_code(match["basic"])
     return match.groupdict()
@@ -164,8 +185,11 @@ def make_handling_code(implementation_code: str, seq: int) -> str:
 def validate_handling_code(code: str) -> dict[str, str]:
     match = HANDLING_CODE_RE.match(code or "")
     if not match or match["seq"] == "00":
-        raise ValidationError("业务办理项编码“%(code)s”格式错误：应为实施编码 31 位 + 序号 2 位", code="invalid-handling-code",
-                              params={"code": code})
+        raise ValidationError(
+            "业务办理项编码“%(code)s”格式错误：应为实施编码 31 位 + 序号 2 位",
+            code="invalid-handling-code",
+            params={"code": code},
+        )
     validate_implementation_code(match["impl"])
     return match.groupdict()
 

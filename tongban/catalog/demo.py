@@ -20,8 +20,18 @@ from tongban.core.models import Organisation, Region, ServiceHall
 CITY = "341500"
 COUNTIES = ["341502", "341503", "341504", "341522", "341523", "341524", "341525"]
 SHORT_NAMES = {
-    "market": "市场监管", "police": "公安", "hrss": "人社", "civil": "民政", "health": "卫健", "resources": "自然资源",
-    "housing": "住建", "tax": "税务", "fund": "公积金", "transport": "交通运输", "data": "数据资源", "medicare": "医保",
+    "market": "市场监管",
+    "police": "公安",
+    "hrss": "人社",
+    "civil": "民政",
+    "health": "卫健",
+    "resources": "自然资源",
+    "housing": "住建",
+    "tax": "税务",
+    "fund": "公积金",
+    "transport": "交通运输",
+    "data": "数据资源",
+    "medicare": "医保",
     "disability": "残联",
 }
 DEDICATED_WINDOWS = {"police": "公安专窗", "tax": "税务专窗", "resources": "不动产登记专窗"}
@@ -34,9 +44,22 @@ ITEM_FIELDS = {
         "type": "object",
         "required": ["business_scope"],
         "properties": {
-            "business_scope": {"type": "array", "title": "经营项目", "minItems": 1, "items": {"enum": [
-                "预包装食品销售", "散装食品销售", "热食类食品制售", "冷食类食品制售", "生食类食品制售", "自制饮品制售",
-                "集体用餐配送"]}},
+            "business_scope": {
+                "type": "array",
+                "title": "经营项目",
+                "minItems": 1,
+                "items": {
+                    "enum": [
+                        "预包装食品销售",
+                        "散装食品销售",
+                        "热食类食品制售",
+                        "冷食类食品制售",
+                        "生食类食品制售",
+                        "自制饮品制售",
+                        "集体用餐配送",
+                    ]
+                },
+            },
             "business_area": {"type": "number", "title": "经营场所面积（平方米）", "minimum": 1},
         },
     },
@@ -52,7 +75,7 @@ def department(region_code: str, key: str) -> Organisation | None:
     if core_department is not None:
         try:
             return core_department(region_code, key)
-        except Exception:  # noqa: BLE001 - not created by the core demo: look it up by short name
+        except Exception:
             pass
     return Organisation.objects.filter(region__code=region_code, short_name=SHORT_NAMES[key]).first()
 
@@ -90,14 +113,18 @@ def parse_material(spec: str) -> dict[str, Any]:
 
 def _steps(kind: str, promised: int) -> list[dict[str, Any]]:
     if kind == "spot":
-        return [{"name": "受理", "description": "窗口或网上受理，材料齐全当场受理", "days": Decimal(0)},
-                {"name": "审查决定", "description": "当场审查并作出决定", "days": Decimal(0)},
-                {"name": "办结", "description": "当场发放结果或统一窗口出件", "days": Decimal(0)}]
+        return [
+            {"name": "受理", "description": "窗口或网上受理，材料齐全当场受理", "days": Decimal(0)},
+            {"name": "审查决定", "description": "当场审查并作出决定", "days": Decimal(0)},
+            {"name": "办结", "description": "当场发放结果或统一窗口出件", "days": Decimal(0)},
+        ]
     review = max(promised - 1, 0)
-    return [{"name": "受理", "description": "综合窗口受理，出具受理通知书", "days": Decimal(0)},
-            {"name": "审查", "description": "承办科室审查申请材料", "days": Decimal(review)},
-            {"name": "决定", "description": "作出准予或不予决定", "days": Decimal(promised - review)},
-            {"name": "办结送达", "description": "统一窗口出件或免费邮寄", "days": Decimal(0)}]
+    return [
+        {"name": "受理", "description": "综合窗口受理，出具受理通知书", "days": Decimal(0)},
+        {"name": "审查", "description": "承办科室审查申请材料", "days": Decimal(review)},
+        {"name": "决定", "description": "作出准予或不予决定", "days": Decimal(promised - review)},
+        {"name": "办结送达", "description": "统一窗口出件或免费邮寄", "days": Decimal(0)},
+    ]
 
 
 def guide_for(spec: dict[str, Any], region: Region, org: Organisation) -> dict[str, Any]:
@@ -110,7 +137,9 @@ def guide_for(spec: dict[str, Any], region: Region, org: Organisation) -> dict[s
         material_specs += AGENT_MATERIALS
         if not any(q[0] == "agent" for q in situations):
             situations.append(AGENT_QUESTION)
-    fees = [{"name": n, "standard": s, "amount": Decimal(a), "basis": b} for n, s, a, b in spec.get("fees", [])]
+    fees = [
+        {"name": n, "standard": s, "amount": Decimal(a), "basis": b} for n, s, a, b in spec.get("fees", [])
+    ]
     return {
         "acceptance_conditions": spec["conditions"],
         "handling_kind": kind,
@@ -135,8 +164,12 @@ def guide_for(spec: dict[str, Any], region: Region, org: Organisation) -> dict[s
         "result_name": spec["result"],
         "result_sample": f"{spec['result']}（样本）" if spec.get("licence") else "",
         "result_is_licence": spec.get("licence", False),
-        "form_field_sets": " ".join(dict.fromkeys(spec.get("fields", "applicant").split() + (
-            ["agent"] if any(q[0] == "agent" for q in situations) else []))),
+        "form_field_sets": " ".join(
+            dict.fromkeys(
+                spec.get("fields", "applicant").split()
+                + (["agent"] if any(q[0] == "agent" for q in situations) else [])
+            )
+        ),
         "form_schema": ITEM_FIELDS.get(spec["key"], {}),
         "materials": [parse_material(m) for m in material_specs],
         "steps": _steps(kind, promised),
@@ -150,8 +183,10 @@ def guide_for(spec: dict[str, Any], region: Region, org: Organisation) -> dict[s
 
 def load_reference_data() -> None:
     for code, name, issuer, basis, replacement in PROOFS:
-        ProofEntry.objects.update_or_create(code=code, defaults={"name": name, "issuer": issuer, "legal_basis": basis,
-                                                                 "replacement": replacement})
+        ProofEntry.objects.update_or_create(
+            code=code,
+            defaults={"name": name, "issuer": issuer, "legal_basis": basis, "replacement": replacement},
+        )
     for key, (name, schema) in FIELD_SETS.items():
         FieldSet.objects.update_or_create(key=key, defaults={"name": name, "schema": schema})
     for phrase, expansions in SYNONYMS.items():
@@ -160,7 +195,8 @@ def load_reference_data() -> None:
 
 def basic_item_for(spec: dict[str, Any], parents: dict[str, BasicItem]) -> BasicItem:
     meta = {
-        "aliases": spec.get("aliases", ""), "keywords": spec.get("keywords", ""),
+        "aliases": spec.get("aliases", ""),
+        "keywords": spec.get("keywords", ""),
         "life_events": BasicItem.join_tags(spec.get("life", [])),
         "enterprise_stages": BasicItem.join_tags(spec.get("stages", [])),
         "is_high_frequency": spec.get("hf", False),
@@ -168,8 +204,14 @@ def basic_item_for(spec: dict[str, Any], parents: dict[str, BasicItem]) -> Basic
     item = BasicItem.objects.filter(name=spec["name"]).first()
     if item is None:
         return services.create_basic_item(
-            name=spec["name"], item_type=spec["type"], department_key=spec["dept"], legal_basis=spec["basis"],
-            service_objects=spec["objects"], parent=parents.get(spec.get("parent", "")), **meta)
+            name=spec["name"],
+            item_type=spec["type"],
+            department_key=spec["dept"],
+            legal_basis=spec["basis"],
+            service_objects=spec["objects"],
+            parent=parents.get(spec.get("parent", "")),
+            **meta,
+        )
     BasicItem.objects.filter(pk=item.pk).update(legal_basis=spec["basis"], **meta)
     return item
 
@@ -203,5 +245,7 @@ def load(stdout=None, counties: list[str] | None = None) -> None:
                 services.update_draft(version, guide_for(spec, region, org))
                 services.publish_directly(version, note="演示数据：依据法定依据编写，直接发布")
             created += 1
-    write(f"事项目录：新增实施清单事项 {created} 项，已存在 {skipped} 项，缺少部门或区划 {missing} 项；"
-          f"基本目录 {BasicItem.objects.count()} 项。\n")
+    write(
+        f"事项目录：新增实施清单事项 {created} 项，已存在 {skipped} 项，缺少部门或区划 {missing} 项；"
+        f"基本目录 {BasicItem.objects.count()} 项。\n"
+    )

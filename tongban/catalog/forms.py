@@ -9,18 +9,46 @@ from django.core.exceptions import ValidationError
 from tongban.catalog.models import Fee, ItemVersion, Material, ProcessStep, ProofEntry
 
 VERSION_FORM_FIELDS = [
-    "change_summary", "acceptance_conditions", "handling_kind", "legal_limit_days", "legal_limit_note",
-    "promised_limit_days", "special_procedures", "special_procedures_counted", "is_free", "handling_forms", "place",
-    "hall", "windows_note", "office_hours", "consult_phone", "complaint_phone", "online_depth", "visits",
-    "handle_anywhere", "appointment_supported", "delivery_supported", "online_payment_supported", "result_name",
-    "result_sample", "result_is_licence", "intermediary_services", "form_field_sets", "form_schema",
+    "change_summary",
+    "acceptance_conditions",
+    "handling_kind",
+    "legal_limit_days",
+    "legal_limit_note",
+    "promised_limit_days",
+    "special_procedures",
+    "special_procedures_counted",
+    "is_free",
+    "handling_forms",
+    "place",
+    "hall",
+    "windows_note",
+    "office_hours",
+    "consult_phone",
+    "complaint_phone",
+    "online_depth",
+    "visits",
+    "handle_anywhere",
+    "appointment_supported",
+    "delivery_supported",
+    "online_payment_supported",
+    "result_name",
+    "result_sample",
+    "result_is_licence",
+    "intermediary_services",
+    "form_field_sets",
+    "form_schema",
 ]
 
 
 class VersionForm(forms.ModelForm):
     situations_text = forms.CharField(
-        label="情形问题", required=False, widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="每行一个问题：标识|问题|选项标识:选项名称;选项标识:选项名称。例如 agent|是否委托他人办理|no:本人办理;yes:委托他人办理",
+        label="情形问题",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=(
+            "每行一个问题：标识|问题|选项标识:选项名称;选项标识:选项名称。"
+            "例如 agent|是否委托他人办理|no:本人办理;yes:委托他人办理"
+        ),
     )
 
     class Meta:
@@ -65,12 +93,29 @@ class VersionForm(forms.ModelForm):
 
 
 class MaterialForm(forms.ModelForm):
-    proof = forms.ModelChoiceField(ProofEntry.objects.filter(is_active=True), required=False, label="证明清单条目")
+    proof = forms.ModelChoiceField(
+        ProofEntry.objects.filter(is_active=True), required=False, label="证明清单条目"
+    )
 
     class Meta:
         model = Material
-        fields = ["name", "source", "source_note", "originals", "copies", "medium", "requirement", "applies_when",
-                  "is_key", "commitment_allowed", "is_proof", "proof", "blank_form", "example", "notes"]
+        fields = [
+            "name",
+            "source",
+            "source_note",
+            "originals",
+            "copies",
+            "medium",
+            "requirement",
+            "applies_when",
+            "is_key",
+            "commitment_allowed",
+            "is_proof",
+            "proof",
+            "blank_form",
+            "example",
+            "notes",
+        ]
 
 
 class StepForm(forms.ModelForm):
@@ -104,9 +149,12 @@ def rows(formset) -> list[dict]:
 
 
 class ReviewForm(forms.Form):
-    decision = forms.ChoiceField(label="审核结论", choices=[("approve", "审核通过"), ("reject", "退回修改")],
-                                 widget=forms.RadioSelect)
-    comment = forms.CharField(label="审核意见", required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
+    decision = forms.ChoiceField(
+        label="审核结论", choices=[("approve", "审核通过"), ("reject", "退回修改")], widget=forms.RadioSelect
+    )
+    comment = forms.CharField(
+        label="审核意见", required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 class ImportForm(forms.Form):

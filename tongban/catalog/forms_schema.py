@@ -13,9 +13,21 @@ import jsonschema
 from django.core.exceptions import ValidationError
 
 PREFILL_ATTRIBUTES = {
-    "person.name", "person.id_number", "person.mobile", "person.address", "person.gender", "person.birth_date",
-    "person.household_address", "enterprise.name", "enterprise.credit_code", "enterprise.legal_representative",
-    "enterprise.address", "enterprise.registered_capital", "agent.name", "agent.id_number", "agent.mobile",
+    "person.name",
+    "person.id_number",
+    "person.mobile",
+    "person.address",
+    "person.gender",
+    "person.birth_date",
+    "person.household_address",
+    "enterprise.name",
+    "enterprise.credit_code",
+    "enterprise.legal_representative",
+    "enterprise.address",
+    "enterprise.registered_capital",
+    "agent.name",
+    "agent.id_number",
+    "agent.mobile",
 }
 
 
@@ -28,7 +40,9 @@ def compose_schema(version) -> dict[str, Any]:
     sets = {fs.key: fs for fs in FieldSet.objects.filter(key__in=keys)}
     missing = [k for k in keys if k not in sets]
     if missing:
-        raise ValidationError("申请表引用了不存在的字段组：%(k)s", code="unknown-field-set", params={"k": "、".join(missing)})
+        raise ValidationError(
+            "申请表引用了不存在的字段组：%(k)s", code="unknown-field-set", params={"k": "、".join(missing)}
+        )
     order = 0
     parts = [(k, sets[k].schema) for k in keys]
     if version.form_schema:
@@ -38,16 +52,23 @@ def compose_schema(version) -> dict[str, Any]:
             order += 1
             properties[name] = {**prop, "x-fieldset": source, "x-order": order}
         required += [r for r in schema.get("required", []) if r not in required]
-    composed = {"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object",
-                "properties": properties, "required": required}
+    composed = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "type": "object",
+        "properties": properties,
+        "required": required,
+    }
     try:
         jsonschema.Draft202012Validator.check_schema(composed)
     except jsonschema.SchemaError as exc:
-        raise ValidationError("申请表定义不是有效的 JSON Schema：%(e)s", code="invalid-form-schema",
-                              params={"e": exc.message}) from exc
+        raise ValidationError(
+            "申请表定义不是有效的 JSON Schema：%(e)s", code="invalid-form-schema", params={"e": exc.message}
+        ) from exc
     unknown = sorted({p["x-prefill"] for p in properties.values() if "x-prefill" in p} - PREFILL_ATTRIBUTES)
     if unknown:
-        raise ValidationError("申请表字段的预填属性无效：%(u)s", code="unknown-prefill", params={"u": "、".join(unknown)})
+        raise ValidationError(
+            "申请表字段的预填属性无效：%(u)s", code="unknown-prefill", params={"u": "、".join(unknown)}
+        )
     return composed
 
 
@@ -56,7 +77,9 @@ def validate_submission(version, data: dict[str, Any]) -> list[dict[str, str]]:
     schema = compose_schema(version)
     problems = []
     for error in jsonschema.Draft202012Validator(schema).iter_errors(data):
-        field = ".".join(str(p) for p in error.path) or (error.message.split("'")[1] if error.validator == "required" else "")
+        field = ".".join(str(p) for p in error.path) or (
+            error.message.split("'")[1] if error.validator == "required" else ""
+        )
         title = schema["properties"].get(field, {}).get("title", field)
         message = f"请填写{title}" if error.validator == "required" else f"{title}格式不正确"
         problems.append({"field": field, "message": message})

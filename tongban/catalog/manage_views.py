@@ -36,7 +36,9 @@ S = ItemVersion.Status
 
 
 def _impl(code: str) -> ItemImplementation:
-    return get_object_or_404(ItemImplementation.objects.select_related("basic_item", "organisation", "region"), code=code)
+    return get_object_or_404(
+        ItemImplementation.objects.select_related("basic_item", "organisation", "region"), code=code
+    )
 
 
 def _fail(request: HttpRequest, exc: ValidationError) -> None:
@@ -49,32 +51,57 @@ def _fail(request: HttpRequest, exc: ValidationError) -> None:
 def manage_index(request: HttpRequest) -> HttpResponse:
     query = (request.GET.get("q") or "").strip()
     status = request.GET.get("status") or ""
-    queryset = ItemImplementation.objects.select_related("basic_item", "organisation", "region", "published_version")
+    queryset = ItemImplementation.objects.select_related(
+        "basic_item", "organisation", "region", "published_version"
+    )
     if query:
-        queryset = queryset.filter(Q(basic_item__name__icontains=query) | Q(code__icontains=query)
-                                   | Q(organisation__name__icontains=query))
+        queryset = queryset.filter(
+            Q(basic_item__name__icontains=query)
+            | Q(code__icontains=query)
+            | Q(organisation__name__icontains=query)
+        )
     if status:
         queryset = queryset.filter(versions__status=status).distinct()
-    page = Paginator(queryset.order_by("region__path", "basic_item__code"), 50).get_page(request.GET.get("page"))
+    page = Paginator(queryset.order_by("region__path", "basic_item__code"), 50).get_page(
+        request.GET.get("page")
+    )
     open_versions = {
         v.implementation_id: v
-        for v in ItemVersion.objects.filter(implementation__in=[i.pk for i in page], status__in=[S.DRAFT, S.IN_REVIEW, S.APPROVED])
+        for v in ItemVersion.objects.filter(
+            implementation__in=[i.pk for i in page], status__in=[S.DRAFT, S.IN_REVIEW, S.APPROVED]
+        )
     }
     for impl in page:
         impl.open_version = open_versions.get(impl.pk)
-    return render(request, "catalog/manage/index.html", {"page": page, "query": query, "status": status,
-                                                          "statuses": [(s, label) for s, label in S.choices
-                                                                       if s != S.SUPERSEDED]})
+    return render(
+        request,
+        "catalog/manage/index.html",
+        {
+            "page": page,
+            "query": query,
+            "status": status,
+            "statuses": [(s, label) for s, label in S.choices if s != S.SUPERSEDED],
+        },
+    )
 
 
 @login_required
 @permission_required("catalog.view_itemversion", raise_exception=True)
 def manage_item(request: HttpRequest, code: str) -> HttpResponse:
     impl = _impl(code)
-    versions = impl.versions.select_related("created_by", "updated_by", "submitted_by", "reviewed_by", "published_by")
-    return render(request, "catalog/manage/item.html", {
-        "impl": impl, "versions": versions, "open": services.open_version(impl), "review_form": ReviewForm(),
-    })
+    versions = impl.versions.select_related(
+        "created_by", "updated_by", "submitted_by", "reviewed_by", "published_by"
+    )
+    return render(
+        request,
+        "catalog/manage/item.html",
+        {
+            "impl": impl,
+            "versions": versions,
+            "open": services.open_version(impl),
+            "review_form": ReviewForm(),
+        },
+    )
 
 
 @login_required
@@ -83,7 +110,9 @@ def manage_item(request: HttpRequest, code: str) -> HttpResponse:
 def manage_new_draft(request: HttpRequest, code: str) -> HttpResponse:
     impl = _impl(code)
     try:
-        services.new_draft(impl, actor=request.user, change_summary=request.POST.get("change_summary", "")[:300])
+        services.new_draft(
+            impl, actor=request.user, change_summary=request.POST.get("change_summary", "")[:300]
+        )
     except ValidationError as exc:
         _fail(request, exc)
         return redirect("catalog:manage-item", code=code)
@@ -117,8 +146,12 @@ def manage_edit(request: HttpRequest, code: str) -> HttpResponse:
         if all(f.is_valid() for f in (form, materials, steps, fees)):
             data = {name: form.cleaned_data[name] for name in form.Meta.fields if name != "hall"}
             data["hall_id"] = form.cleaned_data["hall"].pk if form.cleaned_data.get("hall") else None
-            data.update(situations=form.cleaned_data["situations_text"], materials=rows(materials),
-                        steps=rows(steps), fees=rows(fees))
+            data.update(
+                situations=form.cleaned_data["situations_text"],
+                materials=rows(materials),
+                steps=rows(steps),
+                fees=rows(fees),
+            )
             try:
                 services.update_draft(version, data, actor=request.user)
             except ValidationError as exc:
@@ -129,14 +162,31 @@ def manage_edit(request: HttpRequest, code: str) -> HttpResponse:
                     return manage_submit(request, code)
                 return redirect("catalog:manage-edit", code=code)
     else:
-        form = VersionForm(instance=version, initial={"situations_text": VersionForm.situations_as_text(version)})
-        materials = MaterialFormSet(prefix="materials",
-                                    initial=_initial_rows(version.materials.select_related("proof"), [*MATERIAL_FIELDS, "proof"]))
-        steps = StepFormSet(prefix="steps", initial=_initial_rows(version.steps.all(), ["name", "description", "days"]))
-        fees = FeeFormSet(prefix="fees", initial=_initial_rows(version.fees.all(), ["name", "standard", "amount", "basis"]))
-    return render(request, "catalog/manage/edit.html", {
-        "impl": impl, "version": version, "form": form, "materials": materials, "steps": steps, "fees": fees,
-    })
+        form = VersionForm(
+            instance=version, initial={"situations_text": VersionForm.situations_as_text(version)}
+        )
+        materials = MaterialFormSet(
+            prefix="materials",
+            initial=_initial_rows(version.materials.select_related("proof"), [*MATERIAL_FIELDS, "proof"]),
+        )
+        steps = StepFormSet(
+            prefix="steps", initial=_initial_rows(version.steps.all(), ["name", "description", "days"])
+        )
+        fees = FeeFormSet(
+            prefix="fees", initial=_initial_rows(version.fees.all(), ["name", "standard", "amount", "basis"])
+        )
+    return render(
+        request,
+        "catalog/manage/edit.html",
+        {
+            "impl": impl,
+            "version": version,
+            "form": form,
+            "materials": materials,
+            "steps": steps,
+            "fees": fees,
+        },
+    )
 
 
 @login_required
@@ -167,8 +217,12 @@ def manage_review(request: HttpRequest, code: str) -> HttpResponse:
     form = ReviewForm(request.POST)
     if form.is_valid():
         try:
-            services.review(version, actor=request.user, approve=form.cleaned_data["decision"] == "approve",
-                            comment=form.cleaned_data["comment"])
+            services.review(
+                version,
+                actor=request.user,
+                approve=form.cleaned_data["decision"] == "approve",
+                comment=form.cleaned_data["comment"],
+            )
             messages.success(request, "审核意见已保存。")
         except ValidationError as exc:
             _fail(request, exc)
@@ -184,7 +238,11 @@ def manage_publish(request: HttpRequest, code: str) -> HttpResponse:
     impl = _impl(code)
     version = get_object_or_404(impl.versions, status=S.APPROVED)
     try:
-        effective = dt.date.fromisoformat(request.POST["effective_from"]) if request.POST.get("effective_from") else None
+        effective = (
+            dt.date.fromisoformat(request.POST["effective_from"])
+            if request.POST.get("effective_from")
+            else None
+        )
         services.publish(version, actor=request.user, effective_from=effective)
     except ValueError:
         messages.error(request, "生效日期格式不正确。")
@@ -200,15 +258,28 @@ def manage_publish(request: HttpRequest, code: str) -> HttpResponse:
 def manage_report(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     try:
-        start = dt.date.fromisoformat(request.GET.get("start") or "") if request.GET.get("start") else today - dt.timedelta(days=30)
+        start = (
+            dt.date.fromisoformat(request.GET.get("start") or "")
+            if request.GET.get("start")
+            else today - dt.timedelta(days=30)
+        )
         end = dt.date.fromisoformat(request.GET.get("end") or "") if request.GET.get("end") else today
     except ValueError:
         messages.error(request, "日期格式不正确。")
         start, end = today - dt.timedelta(days=30), today
     rows_ = services.publication_report(start, end)
     late = [r for r in rows_ if (r.publication_working_days or 0) > services.PUBLICATION_LIMIT_WORKING_DAYS]
-    return render(request, "catalog/manage/report.html", {"rows": rows_, "late": late, "start": start, "end": end,
-                                                           "limit": services.PUBLICATION_LIMIT_WORKING_DAYS})
+    return render(
+        request,
+        "catalog/manage/report.html",
+        {
+            "rows": rows_,
+            "late": late,
+            "start": start,
+            "end": end,
+            "limit": services.PUBLICATION_LIMIT_WORKING_DAYS,
+        },
+    )
 
 
 @login_required

@@ -9,12 +9,14 @@ from tongban.core.models import Region
 
 
 def published() -> QuerySet[ItemImplementation]:
-    return ItemImplementation.objects.filter(published_version__isnull=False, basic_item__is_active=True).select_related(
-        "basic_item", "organisation", "region", "published_version"
-    )
+    return ItemImplementation.objects.filter(
+        published_version__isnull=False, basic_item__is_active=True
+    ).select_related("basic_item", "organisation", "region", "published_version")
 
 
-def serving_region(queryset: QuerySet[ItemImplementation], region_code: str | None) -> QuerySet[ItemImplementation]:
+def serving_region(
+    queryset: QuerySet[ItemImplementation], region_code: str | None
+) -> QuerySet[ItemImplementation]:
     """Items of the region, below it, and of the levels above it that also serve it."""
     if not region_code:
         return queryset
@@ -25,9 +27,17 @@ def serving_region(queryset: QuerySet[ItemImplementation], region_code: str | No
     return queryset.filter(Q(region__path__startswith=region.path) | Q(region__code__in=codes))
 
 
-def filtered(*, region: str | None = None, department: str | None = None, life: str | None = None,
-             stage: str | None = None, organisation: int | None = None, high_frequency: bool | None = None,
-             max_visits: int | None = None, item_type: str | None = None) -> QuerySet[ItemImplementation]:
+def filtered(
+    *,
+    region: str | None = None,
+    department: str | None = None,
+    life: str | None = None,
+    stage: str | None = None,
+    organisation: int | None = None,
+    high_frequency: bool | None = None,
+    max_visits: int | None = None,
+    item_type: str | None = None,
+) -> QuerySet[ItemImplementation]:
     queryset = serving_region(published(), region)
     if department:
         queryset = queryset.filter(basic_item__department_key=department)

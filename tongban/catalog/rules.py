@@ -39,7 +39,11 @@ def rule_mandatory_elements(version: ItemVersion) -> list[Problem]:
         if not str(getattr(version, field) or "").strip()
     ]
     if version.legal_limit_days is None and not version.legal_limit_note:
-        problems.append(Problem("missing-element", "缺少必填要素：法定办结时限（无法定时限的请填写说明）", "legal_limit_days"))
+        problems.append(
+            Problem(
+                "missing-element", "缺少必填要素：法定办结时限（无法定时限的请填写说明）", "legal_limit_days"
+            )
+        )
     if version.promised_limit_days is None:
         problems.append(Problem("missing-element", "缺少必填要素：承诺办结时限", "promised_limit_days"))
     if not version.materials.exists():
@@ -55,15 +59,29 @@ def rule_time_limits(version: ItemVersion) -> list[Problem]:
     problems = []
     legal, promised = version.legal_limit_days, version.promised_limit_days
     if legal is not None and promised is not None and promised > legal:
-        problems.append(Problem("promised-exceeds-legal",
-                                f"承诺办结时限（{promised} 个工作日）不得超过法定办结时限（{legal} 个工作日）",
-                                "promised_limit_days"))
+        problems.append(
+            Problem(
+                "promised-exceeds-legal",
+                f"承诺办结时限（{promised} 个工作日）不得超过法定办结时限（{legal} 个工作日）",
+                "promised_limit_days",
+            )
+        )
     if version.is_on_the_spot and promised not in (None, 0):
-        problems.append(Problem("on-the-spot-with-limit", "即办件的承诺办结时限应为 0 个工作日（当场办结）",
-                                "promised_limit_days"))
+        problems.append(
+            Problem(
+                "on-the-spot-with-limit",
+                "即办件的承诺办结时限应为 0 个工作日（当场办结）",
+                "promised_limit_days",
+            )
+        )
     if not version.is_on_the_spot and promised == 0:
-        problems.append(Problem("promised-zero", "承诺件的承诺办结时限应至少 1 个工作日；当场办结的请选择“即办件”",
-                                "handling_kind"))
+        problems.append(
+            Problem(
+                "promised-zero",
+                "承诺件的承诺办结时限应至少 1 个工作日；当场办结的请选择“即办件”",
+                "handling_kind",
+            )
+        )
     return problems
 
 
@@ -71,22 +89,35 @@ def rule_proofs_listed(version: ItemVersion) -> list[Problem]:
     problems = []
     for material in version.materials.select_related("proof"):
         if material.is_proof and (material.proof is None or not material.proof.is_active):
-            problems.append(Problem("proof-not-listed",
-                                    f"材料“{material.name}”属于证明材料，但未列入证明清单，不得要求申请人提供",
-                                    "materials"))
+            problems.append(
+                Problem(
+                    "proof-not-listed",
+                    f"材料“{material.name}”属于证明材料，但未列入证明清单，不得要求申请人提供",
+                    "materials",
+                )
+            )
     return problems
 
 
 def rule_situations_consistent(version: ItemVersion) -> list[Problem]:
-    known = {f"{q.key}={o.key}" for q in version.questions.prefetch_related("options") for o in q.options.all()}
+    known = {
+        f"{q.key}={o.key}" for q in version.questions.prefetch_related("options") for o in q.options.all()
+    }
     problems = []
     for material in version.materials.all():
         if material.requirement == material.Requirement.SITUATIONAL and not material.condition_keys():
-            problems.append(Problem("situation-missing", f"情形必要材料“{material.name}”未指定适用情形", "materials"))
+            problems.append(
+                Problem("situation-missing", f"情形必要材料“{material.name}”未指定适用情形", "materials")
+            )
         for key in material.condition_keys():
             if key not in known:
-                problems.append(Problem("situation-unknown", f"材料“{material.name}”引用了不存在的情形选项“{key}”",
-                                        "materials"))
+                problems.append(
+                    Problem(
+                        "situation-unknown",
+                        f"材料“{material.name}”引用了不存在的情形选项“{key}”",
+                        "materials",
+                    )
+                )
     return problems
 
 
@@ -96,8 +127,14 @@ def rule_codes_valid(version: ItemVersion) -> list[Problem]:
     try:
         codes.validate_basic_code(item.code, item_type=item.item_type, is_sub_item=item.is_sub_item)
         parts = codes.validate_implementation_code(impl.code)
-        if parts["basic"] != item.code or parts["credit"] != impl.organisation.credit_code or parts["level"] != impl.exercise_level:
-            raise ValidationError("实施编码与实施主体、行使层级或基本编码不一致", code="implementation-code-mismatch")
+        if (
+            parts["basic"] != item.code
+            or parts["credit"] != impl.organisation.credit_code
+            or parts["level"] != impl.exercise_level
+        ):
+            raise ValidationError(
+                "实施编码与实施主体、行使层级或基本编码不一致", code="implementation-code-mismatch"
+            )
     except ValidationError as exc:
         return [Problem(exc.code or "invalid-code", " ".join(exc.messages), "code")]
     return []

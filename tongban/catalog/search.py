@@ -72,7 +72,9 @@ def _fts_upsert(entry: SearchEntry) -> None:
         return  # PostgreSQL's tsv column is generated from ``tokens``
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM catalog_search_fts WHERE rowid = %s", [entry.pk])
-        cursor.execute("INSERT INTO catalog_search_fts(rowid, tokens) VALUES (%s, %s)", [entry.pk, entry.tokens])
+        cursor.execute(
+            "INSERT INTO catalog_search_fts(rowid, tokens) VALUES (%s, %s)", [entry.pk, entry.tokens]
+        )
 
 
 def _fts_delete(entry_id: int) -> None:
@@ -116,7 +118,8 @@ def _candidates(terms: list[str]) -> dict[int, float]:
             return {row[0]: float(row[1]) for row in cursor.fetchall()}
         match = " OR ".join('"' + t.replace('"', "") + '"' for t in terms)
         cursor.execute(
-            "SELECT rowid, -bm25(catalog_search_fts) FROM catalog_search_fts WHERE catalog_search_fts MATCH %s "
+            "SELECT rowid, -bm25(catalog_search_fts) FROM catalog_search_fts "
+            "WHERE catalog_search_fts MATCH %s "
             "ORDER BY bm25(catalog_search_fts) LIMIT %s",
             [match, MAX_CANDIDATES],
         )
@@ -165,7 +168,9 @@ def search_items(
     if department:
         entries = entries.filter(implementation__basic_item__department_key=department)
     entries = entries.select_related(
-        "implementation__basic_item", "implementation__organisation", "implementation__region",
+        "implementation__basic_item",
+        "implementation__organisation",
+        "implementation__region",
         "implementation__published_version",
     )
     top = max(ranks.values()) or 1.0
@@ -196,6 +201,10 @@ def _collapse(hits: list[SearchHit], region_code: str | None) -> list[SearchHit]
         if current is None:
             best[key] = hit
             order.append(key)
-        elif region_code and hit.implementation.region.code == region_code and current.implementation.region.code != region_code:
+        elif (
+            region_code
+            and hit.implementation.region.code == region_code
+            and current.implementation.region.code != region_code
+        ):
             best[key] = SearchHit(hit.implementation, current.score)
     return [best[k] for k in order]

@@ -51,49 +51,92 @@ def next_basic_code(item_type: str, department_key: str, parent: BasicItem | Non
     if parent is not None:
         parts = codes.parse_basic_code(parent.code)
         prefix = parent.code[:9]
-        taken = [int(c[9:]) for c in BasicItem.objects.filter(code__startswith=prefix).values_list("code", flat=True)]
+        taken = [
+            int(c[9:])
+            for c in BasicItem.objects.filter(code__startswith=prefix).values_list("code", flat=True)
+        ]
         return codes.make_basic_code(parts["type"], parts["dept"], int(parts["main"]), max(taken) + 1)
     dept = codes.DEPARTMENT_CODES.get(department_key)
     if dept is None:
-        raise ValidationError("未知的主管部门类别：%(k)s", code="unknown-department", params={"k": department_key})
+        raise ValidationError(
+            "未知的主管部门类别：%(k)s", code="unknown-department", params={"k": department_key}
+        )
     prefix = f"{item_type}{dept}"
-    taken = [int(c[5:9]) for c in BasicItem.objects.filter(code__startswith=prefix).values_list("code", flat=True)]
+    taken = [
+        int(c[5:9]) for c in BasicItem.objects.filter(code__startswith=prefix).values_list("code", flat=True)
+    ]
     return codes.make_basic_code(item_type, dept, (max(taken) if taken else 0) + 1, 0)
 
 
 @transaction.atomic
-def create_basic_item(*, name: str, item_type: str, department_key: str, legal_basis: str, service_objects: str,
-                      parent: BasicItem | None = None, actor=None, **extra: Any) -> BasicItem:
+def create_basic_item(
+    *,
+    name: str,
+    item_type: str,
+    department_key: str,
+    legal_basis: str,
+    service_objects: str,
+    parent: BasicItem | None = None,
+    actor=None,
+    **extra: Any,
+) -> BasicItem:
     if parent is not None and parent.item_type != item_type:
         raise ValidationError("子项的事项类型须与主项一致", code="sub-item-type-mismatch")
     for code in filter(None, service_objects.split(",")):
         if code.strip() not in codes.ServiceObject.values:
-            raise ValidationError("服务对象代码无效：%(c)s", code="invalid-service-object", params={"c": code})
-    item = BasicItem(name=name, item_type=item_type, department_key=department_key, legal_basis=legal_basis,
-                     service_objects=service_objects, parent=parent, **extra)
+            raise ValidationError(
+                "服务对象代码无效：%(c)s", code="invalid-service-object", params={"c": code}
+            )
+    item = BasicItem(
+        name=name,
+        item_type=item_type,
+        department_key=department_key,
+        legal_basis=legal_basis,
+        service_objects=service_objects,
+        parent=parent,
+        **extra,
+    )
     item.code = next_basic_code(item_type, department_key, parent)
     codes.validate_basic_code(item.code, item_type=item_type, is_sub_item=parent is not None)
     item.save()
-    record_event("catalog.basic_item.created", f"新增基本目录事项 {item.name} {item.code}", actor=actor, obj=item)
+    record_event(
+        "catalog.basic_item.created", f"新增基本目录事项 {item.name} {item.code}", actor=actor, obj=item
+    )
     return item
 
 
 @transaction.atomic
-def create_implementation(basic_item: BasicItem, organisation, *, actor=None, region=None,
-                          change_requested_on: dt.date | None = None) -> ItemImplementation:
+def create_implementation(
+    basic_item: BasicItem,
+    organisation,
+    *,
+    actor=None,
+    region=None,
+    change_requested_on: dt.date | None = None,
+) -> ItemImplementation:
     """Add an implementation-list entry with an empty first draft. The code is derived, never typed."""
     region = region or organisation.region
     level = codes.level_for_region_level(region.level)
-    impl = ItemImplementation(basic_item=basic_item, organisation=organisation, region=region, exercise_level=level)
+    impl = ItemImplementation(
+        basic_item=basic_item, organisation=organisation, region=region, exercise_level=level
+    )
     impl.code = codes.make_implementation_code(organisation.credit_code, level, basic_item.code)
     if ItemImplementation.objects.filter(code=impl.code).exists():
-        raise ValidationError("该部门已实施此事项（实施编码 %(c)s）", code="implementation-exists", params={"c": impl.code})
+        raise ValidationError(
+            "该部门已实施此事项（实施编码 %(c)s）", code="implementation-exists", params={"c": impl.code}
+        )
     impl.save()
-    HandlingItem.objects.create(implementation=impl, sequence=1, name=basic_item.name,
-                                code=codes.make_handling_code(impl.code, 1))
-    ItemVersion.objects.create(implementation=impl, number=1, created_by=_user(actor), updated_by=_user(actor),
-                               change_requested_on=change_requested_on or timezone.localdate(),
-                               change_summary="新增事项")
+    HandlingItem.objects.create(
+        implementation=impl, sequence=1, name=basic_item.name, code=codes.make_handling_code(impl.code, 1)
+    )
+    ItemVersion.objects.create(
+        implementation=impl,
+        number=1,
+        created_by=_user(actor),
+        updated_by=_user(actor),
+        change_requested_on=change_requested_on or timezone.localdate(),
+        change_summary="新增事项",
+    )
     record_event("catalog.implementation.created", f"新增实施清单事项 {impl.code}", actor=actor, obj=impl)
     return impl
 
@@ -110,8 +153,13 @@ def open_version(impl: ItemImplementation) -> ItemVersion | None:
 
 
 @transaction.atomic
-def new_draft(impl: ItemImplementation, *, actor=None, change_requested_on: dt.date | None = None,
-              change_summary: str = "") -> ItemVersion:
+def new_draft(
+    impl: ItemImplementation,
+    *,
+    actor=None,
+    change_requested_on: dt.date | None = None,
+    change_summary: str = "",
+) -> ItemVersion:
     """Start a change: copy the published version into a new draft (a published one never changes)."""
     impl = ItemImplementation.objects.select_for_update().get(pk=impl.pk)
     if open_version(impl) is not None:
@@ -132,9 +180,14 @@ def new_draft(impl: ItemImplementation, *, actor=None, change_requested_on: dt.d
 def copy_version(source: ItemVersion, *, number: int) -> ItemVersion:
     draft = ItemVersion(implementation=source.implementation, number=number)
     for f in ItemVersion._meta.concrete_fields:
-        if f.name in {"id", "implementation", "number", "status", "created_at", "updated_at"} or f.name.startswith(
-            ("submitted", "reviewed", "published", "review_", "publication_")
-        ):
+        if f.name in {
+            "id",
+            "implementation",
+            "number",
+            "status",
+            "created_at",
+            "updated_at",
+        } or f.name.startswith(("submitted", "reviewed", "published", "review_", "publication_")):
             continue
         setattr(draft, f.attname, getattr(source, f.attname))
     draft.status = S.DRAFT
@@ -144,7 +197,7 @@ def copy_version(source: ItemVersion, *, number: int) -> ItemVersion:
 
 
 def copy_children(source: ItemVersion, target: ItemVersion) -> None:
-    for model, related in ((Material, "materials"), (ProcessStep, "steps"), (Fee, "fees")):
+    for related in ("materials", "steps", "fees"):
         for row in getattr(source, related).all():
             row.pk = None
             row.version = target
@@ -161,24 +214,48 @@ def copy_children(source: ItemVersion, target: ItemVersion) -> None:
 
 
 EDITABLE_FIELDS = [
-    f.name for f in ItemVersion._meta.concrete_fields
-    if f.editable and f.name not in {"id", "implementation", "number", "status", "created_by", "updated_by",
-                                     "submitted_at", "submitted_by", "reviewed_at", "reviewed_by", "review_comment",
-                                     "published_at", "published_by", "publication_working_days",
-                                     "change_requested_on", "effective_from", "created_at", "updated_at"}
+    f.name
+    for f in ItemVersion._meta.concrete_fields
+    if f.editable
+    and f.name
+    not in {
+        "id",
+        "implementation",
+        "number",
+        "status",
+        "created_by",
+        "updated_by",
+        "submitted_at",
+        "submitted_by",
+        "reviewed_at",
+        "reviewed_by",
+        "review_comment",
+        "published_at",
+        "published_by",
+        "publication_working_days",
+        "change_requested_on",
+        "effective_from",
+        "created_at",
+        "updated_at",
+    }
 ]
 
 
 @transaction.atomic
 def update_draft(version: ItemVersion, data: dict[str, Any], *, actor=None) -> ItemVersion:
-    """Change a draft's elements. ``materials``/``steps``/``fees``/``situations`` lists replace the old ones."""
+    """Change a draft's elements; ``materials``/``steps``/``fees``/``situations`` lists replace the old."""
     version = ItemVersion.objects.select_for_update().get(pk=version.pk)
     if not version.is_editable:
-        raise ValidationError("只有草稿状态的版本可以修改（当前：%(s)s）", code="version-not-draft",
-                              params={"s": version.get_status_display()})
+        raise ValidationError(
+            "只有草稿状态的版本可以修改（当前：%(s)s）",
+            code="version-not-draft",
+            params={"s": version.get_status_display()},
+        )
     unknown = set(data) - set(EDITABLE_FIELDS) - {"materials", "steps", "fees", "situations", "hall_id"}
     if unknown:
-        raise ValidationError("不能修改的字段：%(f)s", code="unknown-field", params={"f": "、".join(sorted(unknown))})
+        raise ValidationError(
+            "不能修改的字段：%(f)s", code="unknown-field", params={"f": "、".join(sorted(unknown))}
+        )
     for name, value in data.items():
         if name in {"materials", "steps", "fees", "situations"}:
             continue
@@ -189,11 +266,18 @@ def update_draft(version: ItemVersion, data: dict[str, Any], *, actor=None) -> I
     if "situations" in data:
         version.questions.all().delete()
         for qi, q in enumerate(data["situations"] or []):
-            question = SituationQuestion.objects.create(version=version, key=q["key"], text=q["text"], order=qi)
+            question = SituationQuestion.objects.create(
+                version=version, key=q["key"], text=q["text"], order=qi
+            )
             for oi, o in enumerate(q.get("options") or []):
-                SituationOption.objects.create(question=question, key=o["key"], label=o["label"], order=oi,
-                                               condition_text=o.get("condition_text", ""),
-                                               extra_visits=o.get("extra_visits", 0))
+                SituationOption.objects.create(
+                    question=question,
+                    key=o["key"],
+                    label=o["label"],
+                    order=oi,
+                    condition_text=o.get("condition_text", ""),
+                    extra_visits=o.get("extra_visits", 0),
+                )
     if "materials" in data:
         version.materials.all().delete()
         for i, m in enumerate(data["materials"] or []):
@@ -201,7 +285,9 @@ def update_draft(version: ItemVersion, data: dict[str, Any], *, actor=None) -> I
             proof_code = m.pop("proof", None)
             proof = ProofEntry.objects.filter(code=proof_code).first() if proof_code else None
             if proof_code and proof is None:
-                raise ValidationError("证明清单中没有编号为 %(c)s 的证明", code="proof-not-listed", params={"c": proof_code})
+                raise ValidationError(
+                    "证明清单中没有编号为 %(c)s 的证明", code="proof-not-listed", params={"c": proof_code}
+                )
             material = Material(version=version, order=i, proof=proof, **m)
             material.full_clean(exclude=["version", "proof"])
             material.save()
@@ -213,8 +299,13 @@ def update_draft(version: ItemVersion, data: dict[str, Any], *, actor=None) -> I
         version.fees.all().delete()
         for f in data["fees"] or []:
             Fee.objects.create(version=version, **f)
-    record_event("catalog.version.updated", f"修改草稿 {version.implementation.code} v{version.number}",
-                 actor=actor, obj=version, data={"fields": sorted(data)})
+    record_event(
+        "catalog.version.updated",
+        f"修改草稿 {version.implementation.code} v{version.number}",
+        actor=actor,
+        obj=version,
+        data={"fields": sorted(data)},
+    )
     return version
 
 
@@ -236,8 +327,12 @@ def submit_for_review(version: ItemVersion, *, actor=None) -> ItemVersion:
     version.submitted_by = _user(actor)
     version.diff = diff_dicts(_published_dict(version), version_dict(version))
     version.save()
-    record_event("catalog.version.submitted", f"提交审核 {version.implementation.code} v{version.number}",
-                 actor=actor, obj=version)
+    record_event(
+        "catalog.version.submitted",
+        f"提交审核 {version.implementation.code} v{version.number}",
+        actor=actor,
+        obj=version,
+    )
     return version
 
 
@@ -261,9 +356,13 @@ def review(version: ItemVersion, *, actor, approve: bool, comment: str = "") -> 
     version.review_comment = comment.strip()
     version.status = S.APPROVED if approve else S.DRAFT
     version.save()
-    record_event("catalog.version.approved" if approve else "catalog.version.rejected",
-                 f"{'审核通过' if approve else '退回修改'} {version.implementation.code} v{version.number}",
-                 actor=actor, obj=version, data={"comment": comment})
+    record_event(
+        "catalog.version.approved" if approve else "catalog.version.rejected",
+        f"{'审核通过' if approve else '退回修改'} {version.implementation.code} v{version.number}",
+        actor=actor,
+        obj=version,
+        data={"comment": comment},
+    )
     return version
 
 
@@ -299,8 +398,13 @@ def _make_published(version: ItemVersion, *, actor, effective_from: dt.date | No
     from tongban.catalog.search import index_implementation
 
     index_implementation(impl)
-    record_event("catalog.version.published", f"发布 {impl.code} v{version.number}", actor=actor, obj=version,
-                 data={"working_days": version.publication_working_days})
+    record_event(
+        "catalog.version.published",
+        f"发布 {impl.code} v{version.number}",
+        actor=actor,
+        obj=version,
+        data={"working_days": version.publication_working_days},
+    )
     return version
 
 
@@ -338,17 +442,24 @@ def evaluate_situations(version: ItemVersion, answers: dict[str, str]) -> Guidan
             raise ValidationError("未知的情形问题：%(k)s", code="unknown-question", params={"k": key})
         option = next((o for o in question.options.all() if o.key == answer), None)
         if option is None:
-            raise ValidationError("“%(q)s”没有选项 %(a)s", code="unknown-option", params={"q": question.text, "a": answer})
+            raise ValidationError(
+                "“%(q)s”没有选项 %(a)s", code="unknown-option", params={"q": question.text, "a": answer}
+            )
         chosen.add(f"{key}={answer}")
         if option.condition_text:
             conditions.append(option.condition_text)
         extra_visits += option.extra_visits
     materials = [
-        m for m in version.materials.select_related("proof")
+        m
+        for m in version.materials.select_related("proof")
         if m.requirement == Material.Requirement.ALWAYS or chosen.intersection(m.condition_keys())
     ]
-    return Guidance(materials=materials, conditions=conditions, visits=version.visits + extra_visits,
-                    unanswered=[q for q in questions if q.key not in answers])
+    return Guidance(
+        materials=materials,
+        conditions=conditions,
+        visits=version.visits + extra_visits,
+        unanswered=[q for q in questions if q.key not in answers],
+    )
 
 
 # ------------------------------------------------------------------ change timeliness (1 working day)

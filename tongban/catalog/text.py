@@ -13,8 +13,52 @@ jieba.setLogLevel(logging.WARNING)
 _WORD = re.compile(r"[\w\u4e00-\u9fff]+")
 # Words people add around what they want; they match everything and rank nothing.
 STOPWORDS = frozenset(
-    "的 了 吗 呢 啊 我 我要 我想 想 要 想要 怎么 怎样 如何 怎么办 哪里 在哪 去哪 什么 需要 要求 办 办理 申请 一下 "
-    "需要什么 材料 手续 流程 可以 能 能否 是否 和 与 及 或 在 给 去 到 个 一个 请问".split()
+    [
+        "的",
+        "了",
+        "吗",
+        "呢",
+        "啊",
+        "我",
+        "我要",
+        "我想",
+        "想",
+        "要",
+        "想要",
+        "怎么",
+        "怎样",
+        "如何",
+        "怎么办",
+        "哪里",
+        "在哪",
+        "去哪",
+        "什么",
+        "需要",
+        "要求",
+        "办",
+        "办理",
+        "申请",
+        "一下",
+        "需要什么",
+        "材料",
+        "手续",
+        "流程",
+        "可以",
+        "能",
+        "能否",
+        "是否",
+        "和",
+        "与",
+        "及",
+        "或",
+        "在",
+        "给",
+        "去",
+        "到",
+        "个",
+        "一个",
+        "请问",
+    ]
 )
 _lock = threading.Lock()
 _known_words: set[str] = set()

@@ -17,8 +17,18 @@ from tongban.catalog.search import search_items
 from tongban.core.models import Organisation, Region
 
 DEPARTMENTS = {
-    "market": "市场监管", "police": "公安", "hrss": "人社", "civil": "民政", "health": "卫健", "resources": "自然资源",
-    "housing": "住建", "tax": "税务", "fund": "公积金", "transport": "交通运输", "medicare": "医保", "disability": "残联",
+    "market": "市场监管",
+    "police": "公安",
+    "hrss": "人社",
+    "civil": "民政",
+    "health": "卫健",
+    "resources": "自然资源",
+    "housing": "住建",
+    "tax": "税务",
+    "fund": "公积金",
+    "transport": "交通运输",
+    "medicare": "医保",
+    "disability": "残联",
 }
 
 
@@ -52,11 +62,19 @@ def index(request: HttpRequest) -> HttpResponse:
     if any(filters.values()):
         context["results"] = queries.one_per_item(queries.filtered(region=region, **filters), region)
         context["result_title"] = " · ".join(
-            filter(None, [DEPARTMENTS.get(filters["department"] or ""), dict(LifeEvent.choices).get(filters["life"]),
-                          dict(EnterpriseStage.choices).get(filters["stage"])])
+            filter(
+                None,
+                [
+                    DEPARTMENTS.get(filters["department"] or ""),
+                    dict(LifeEvent.choices).get(filters["life"]),
+                    dict(EnterpriseStage.choices).get(filters["stage"]),
+                ],
+            )
         )
     else:
-        context["high_frequency"] = queries.one_per_item(queries.filtered(region=region, high_frequency=True), region)
+        context["high_frequency"] = queries.one_per_item(
+            queries.filtered(region=region, high_frequency=True), region
+        )
         context["at_most_once"] = queries.one_per_item(queries.filtered(region=region, max_visits=1), region)
         context["zero_visit"] = queries.one_per_item(queries.filtered(region=region, max_visits=0), region)
     return _cache_public(render(request, "catalog/index.html", context))
@@ -67,10 +85,19 @@ def search(request: HttpRequest) -> HttpResponse:
     query = (request.GET.get("q") or "").strip()[:100]
     region = request.GET.get("region") or None
     hits = search_items(query, region=region, limit=30) if query else []
-    return _cache_public(render(request, "catalog/search.html", {
-        "query": query, "hits": hits, "regions": _regions(), "region": region,
-        "crumbs": [("办事服务", "/services/"), ("搜索", "")],
-    }))
+    return _cache_public(
+        render(
+            request,
+            "catalog/search.html",
+            {
+                "query": query,
+                "hits": hits,
+                "regions": _regions(),
+                "region": region,
+                "crumbs": [("办事服务", "/services/"), ("搜索", "")],
+            },
+        )
+    )
 
 
 def _published_or_404(code: str) -> ItemImplementation:
@@ -89,21 +116,43 @@ def guide(request: HttpRequest, code: str) -> HttpResponse:
     try:
         schema = compose_schema(version)
         form_fields = [
-            {"title": prop.get("title", name), "required": name in schema["required"], "prefill": prop.get("x-prefill"),
-             "help": prop.get("x-help", "")}
+            {
+                "title": prop.get("title", name),
+                "required": name in schema["required"],
+                "prefill": prop.get("x-prefill"),
+                "help": prop.get("x-help", ""),
+            }
             for name, prop in schema["properties"].items()
         ]
     except ValidationError:
         form_fields = []
-    others = queries.published().filter(basic_item=impl.basic_item).exclude(pk=impl.pk).order_by("region__path")
-    return _cache_public(render(request, "catalog/guide.html", {
-        "impl": impl, "item": impl.basic_item, "v": version,
-        "materials": version.materials.select_related("proof"), "steps": version.steps.all(), "fees": version.fees.all(),
-        "questions": version.questions.prefetch_related("options"), "form_fields": form_fields,
-        "qr": _qr_data_uri(request, impl), "others": others, "item_type": dict(ItemType.choices)[impl.basic_item.item_type],
-        "crumbs": [("办事服务", "/services/"), (impl.organisation.name, f"/services/departments/{impl.organisation_id}/"),
-                   (impl.basic_item.name, "")],
-    }))
+    others = (
+        queries.published().filter(basic_item=impl.basic_item).exclude(pk=impl.pk).order_by("region__path")
+    )
+    return _cache_public(
+        render(
+            request,
+            "catalog/guide.html",
+            {
+                "impl": impl,
+                "item": impl.basic_item,
+                "v": version,
+                "materials": version.materials.select_related("proof"),
+                "steps": version.steps.all(),
+                "fees": version.fees.all(),
+                "questions": version.questions.prefetch_related("options"),
+                "form_fields": form_fields,
+                "qr": _qr_data_uri(request, impl),
+                "others": others,
+                "item_type": dict(ItemType.choices)[impl.basic_item.item_type],
+                "crumbs": [
+                    ("办事服务", "/services/"),
+                    (impl.organisation.name, f"/services/departments/{impl.organisation_id}/"),
+                    (impl.basic_item.name, ""),
+                ],
+            },
+        )
+    )
 
 
 @require_GET
@@ -119,27 +168,64 @@ def situation_guide(request: HttpRequest, code: str) -> HttpResponse:
             guidance = services.evaluate_situations(version, answers)
         except ValidationError as exc:
             error = exc.messages[0]
-    return _cache_public(render(request, "catalog/situation.html", {
-        "impl": impl, "item": impl.basic_item, "v": version, "questions": questions, "answers": answers,
-        "guidance": guidance, "error": error,
-        "crumbs": [("办事服务", "/services/"), (impl.basic_item.name, impl.get_absolute_url()), ("情形引导", "")],
-    }))
+    return _cache_public(
+        render(
+            request,
+            "catalog/situation.html",
+            {
+                "impl": impl,
+                "item": impl.basic_item,
+                "v": version,
+                "questions": questions,
+                "answers": answers,
+                "guidance": guidance,
+                "error": error,
+                "crumbs": [
+                    ("办事服务", "/services/"),
+                    (impl.basic_item.name, impl.get_absolute_url()),
+                    ("情形引导", ""),
+                ],
+            },
+        )
+    )
 
 
 @require_GET
 def department(request: HttpRequest, pk: int) -> HttpResponse:
     org = get_object_or_404(Organisation.objects.select_related("region"), pk=pk, is_active=True)
     items = queries.filtered(organisation=org.pk)
-    return _cache_public(render(request, "catalog/department.html", {
-        "org": org, "items": items, "crumbs": [("办事服务", "/services/"), (org.name, "")],
-    }))
+    return _cache_public(
+        render(
+            request,
+            "catalog/department.html",
+            {
+                "org": org,
+                "items": items,
+                "crumbs": [("办事服务", "/services/"), (org.name, "")],
+            },
+        )
+    )
 
 
 @require_GET
 def departments(request: HttpRequest) -> HttpResponse:
     region = request.GET.get("region") or CITY
-    orgs = Organisation.objects.filter(region__code=region, catalog_items__published_version__isnull=False,
-                                       is_active=True).distinct().order_by("name")
-    return _cache_public(render(request, "catalog/departments.html", {
-        "orgs": orgs, "regions": _regions(), "region": region, "crumbs": [("办事服务", "/services/"), ("部门旗舰店", "")],
-    }))
+    orgs = (
+        Organisation.objects.filter(
+            region__code=region, catalog_items__published_version__isnull=False, is_active=True
+        )
+        .distinct()
+        .order_by("name")
+    )
+    return _cache_public(
+        render(
+            request,
+            "catalog/departments.html",
+            {
+                "orgs": orgs,
+                "regions": _regions(),
+                "region": region,
+                "crumbs": [("办事服务", "/services/"), ("部门旗舰店", "")],
+            },
+        )
+    )

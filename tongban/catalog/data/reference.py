@@ -1,10 +1,34 @@
 """Demo reference data: proof list, reusable form field sets, search synonyms."""
 
 PROOFS = [
-    ("LA-ZM-001", "无犯罪记录证明", "公安机关", "《公安部关于做好无犯罪记录证明出具工作的通知》（公通字〔2021〕19号）", "none"),
-    ("LA-ZM-002", "出生医学证明", "具有助产技术服务资质的医疗保健机构", "《中华人民共和国母婴保健法》第二十三条", "licence"),
-    ("LA-ZM-003", "居民死亡医学证明（推断）书", "医疗卫生机构", "《人口死亡信息登记管理规范（试行）》（国卫规划发〔2013〕57号）", "none"),
-    ("LA-ZM-004", "家庭经济状况及收入情况证明", "申请人所在单位或村（居）民委员会", "《社会救助暂行办法》第十一条", "commitment"),
+    (
+        "LA-ZM-001",
+        "无犯罪记录证明",
+        "公安机关",
+        "《公安部关于做好无犯罪记录证明出具工作的通知》（公通字〔2021〕19号）",
+        "none",
+    ),
+    (
+        "LA-ZM-002",
+        "出生医学证明",
+        "具有助产技术服务资质的医疗保健机构",
+        "《中华人民共和国母婴保健法》第二十三条",
+        "licence",
+    ),
+    (
+        "LA-ZM-003",
+        "居民死亡医学证明（推断）书",
+        "医疗卫生机构",
+        "《人口死亡信息登记管理规范（试行）》（国卫规划发〔2013〕57号）",
+        "none",
+    ),
+    (
+        "LA-ZM-004",
+        "家庭经济状况及收入情况证明",
+        "申请人所在单位或村（居）民委员会",
+        "《社会救助暂行办法》第十一条",
+        "commitment",
+    ),
     ("LA-ZM-005", "失业登记证明", "公共就业服务机构", "《失业保险条例》第十六条", "sharing"),
     ("LA-ZM-006", "医师资格证书", "卫生健康主管部门", "《中华人民共和国医师法》第十三条", "licence"),
     ("LA-ZM-007", "体检合格证明", "二级以上医疗机构", "《护士执业注册管理办法》第七条", "none"),
@@ -14,41 +38,99 @@ PROOFS = [
 ]
 
 FIELD_SETS = {
-    "applicant": ("申请人（个人）", {
-        "type": "object",
-        "required": ["applicant_name", "applicant_id_number", "applicant_mobile"],
-        "properties": {
-            "applicant_name": {"type": "string", "title": "申请人姓名", "maxLength": 60, "x-prefill": "person.name"},
-            "applicant_id_number": {"type": "string", "title": "公民身份号码", "pattern": "^[0-9]{17}[0-9X]$",
-                                    "x-prefill": "person.id_number", "x-help": "18 位，末位可为 X"},
-            "applicant_mobile": {"type": "string", "title": "手机号码", "pattern": "^1[3-9][0-9]{9}$",
-                                 "x-prefill": "person.mobile"},
-            "applicant_address": {"type": "string", "title": "联系地址", "maxLength": 200, "x-prefill": "person.address"},
+    "applicant": (
+        "申请人（个人）",
+        {
+            "type": "object",
+            "required": ["applicant_name", "applicant_id_number", "applicant_mobile"],
+            "properties": {
+                "applicant_name": {
+                    "type": "string",
+                    "title": "申请人姓名",
+                    "maxLength": 60,
+                    "x-prefill": "person.name",
+                },
+                "applicant_id_number": {
+                    "type": "string",
+                    "title": "公民身份号码",
+                    "pattern": "^[0-9]{17}[0-9X]$",
+                    "x-prefill": "person.id_number",
+                    "x-help": "18 位，末位可为 X",
+                },
+                "applicant_mobile": {
+                    "type": "string",
+                    "title": "手机号码",
+                    "pattern": "^1[3-9][0-9]{9}$",
+                    "x-prefill": "person.mobile",
+                },
+                "applicant_address": {
+                    "type": "string",
+                    "title": "联系地址",
+                    "maxLength": 200,
+                    "x-prefill": "person.address",
+                },
+            },
         },
-    }),
-    "enterprise": ("申请单位（企业）", {
-        "type": "object",
-        "required": ["enterprise_name", "enterprise_credit_code", "legal_representative"],
-        "properties": {
-            "enterprise_name": {"type": "string", "title": "单位名称", "maxLength": 200, "x-prefill": "enterprise.name"},
-            "enterprise_credit_code": {"type": "string", "title": "统一社会信用代码", "pattern": "^[0-9A-HJ-NPQRTUWXY]{18}$",
-                                       "x-prefill": "enterprise.credit_code"},
-            "legal_representative": {"type": "string", "title": "法定代表人（负责人）", "maxLength": 60,
-                                     "x-prefill": "enterprise.legal_representative"},
-            "enterprise_address": {"type": "string", "title": "住所（经营场所）", "maxLength": 200,
-                                   "x-prefill": "enterprise.address"},
+    ),
+    "enterprise": (
+        "申请单位（企业）",
+        {
+            "type": "object",
+            "required": ["enterprise_name", "enterprise_credit_code", "legal_representative"],
+            "properties": {
+                "enterprise_name": {
+                    "type": "string",
+                    "title": "单位名称",
+                    "maxLength": 200,
+                    "x-prefill": "enterprise.name",
+                },
+                "enterprise_credit_code": {
+                    "type": "string",
+                    "title": "统一社会信用代码",
+                    "pattern": "^[0-9A-HJ-NPQRTUWXY]{18}$",
+                    "x-prefill": "enterprise.credit_code",
+                },
+                "legal_representative": {
+                    "type": "string",
+                    "title": "法定代表人（负责人）",
+                    "maxLength": 60,
+                    "x-prefill": "enterprise.legal_representative",
+                },
+                "enterprise_address": {
+                    "type": "string",
+                    "title": "住所（经营场所）",
+                    "maxLength": 200,
+                    "x-prefill": "enterprise.address",
+                },
+            },
         },
-    }),
-    "agent": ("代办人", {
-        "type": "object",
-        "properties": {
-            "agent_name": {"type": "string", "title": "代办人姓名", "maxLength": 60, "x-prefill": "agent.name"},
-            "agent_id_number": {"type": "string", "title": "代办人身份号码", "pattern": "^[0-9]{17}[0-9X]$",
-                                "x-prefill": "agent.id_number"},
-            "agent_mobile": {"type": "string", "title": "代办人手机号码", "pattern": "^1[3-9][0-9]{9}$",
-                             "x-prefill": "agent.mobile"},
+    ),
+    "agent": (
+        "代办人",
+        {
+            "type": "object",
+            "properties": {
+                "agent_name": {
+                    "type": "string",
+                    "title": "代办人姓名",
+                    "maxLength": 60,
+                    "x-prefill": "agent.name",
+                },
+                "agent_id_number": {
+                    "type": "string",
+                    "title": "代办人身份号码",
+                    "pattern": "^[0-9]{17}[0-9X]$",
+                    "x-prefill": "agent.id_number",
+                },
+                "agent_mobile": {
+                    "type": "string",
+                    "title": "代办人手机号码",
+                    "pattern": "^1[3-9][0-9]{9}$",
+                    "x-prefill": "agent.mobile",
+                },
+            },
         },
-    }),
+    ),
 }
 
 SYNONYMS = {

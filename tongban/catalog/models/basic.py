@@ -47,12 +47,23 @@ class BasicItem(models.Model):
     name = models.CharField("事项名称", max_length=200)
     item_type = models.CharField("事项类型", max_length=2, choices=ItemType.choices)
     parent = models.ForeignKey(
-        "self", verbose_name="所属主项", null=True, blank=True, on_delete=models.PROTECT, related_name="sub_items"
+        "self",
+        verbose_name="所属主项",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="sub_items",
     )
-    department_key = models.CharField("主管部门类别", max_length=20, help_text="market, police, hrss … 见 docs/catalog.md")
+    department_key = models.CharField(
+        "主管部门类别", max_length=20, help_text="market, police, hrss … 见 docs/catalog.md"
+    )
     legal_basis = models.TextField("设定依据")
-    service_objects = models.CharField("服务对象", max_length=20, help_text="服务对象代码，逗号分隔，例如 1,2")
-    aliases = models.CharField("别名/俗称", max_length=300, blank=True, help_text="空格分隔，例如：办营业执照 开公司")
+    service_objects = models.CharField(
+        "服务对象", max_length=20, help_text="服务对象代码，逗号分隔，例如 1,2"
+    )
+    aliases = models.CharField(
+        "别名/俗称", max_length=300, blank=True, help_text="空格分隔，例如：办营业执照 开公司"
+    )
     keywords = models.CharField("关键词", max_length=300, blank=True)
     life_events = _tag_field("个人生命周期主题")
     enterprise_stages = _tag_field("企业生命周期阶段")

@@ -17,7 +17,9 @@ class ProofEntry(models.Model):
     name = models.CharField("证明名称", max_length=200)
     issuer = models.CharField("开具单位", max_length=200)
     legal_basis = models.TextField("设定依据")
-    replacement = models.CharField("替代方式", max_length=12, choices=Replacement.choices, default=Replacement.NONE)
+    replacement = models.CharField(
+        "替代方式", max_length=12, choices=Replacement.choices, default=Replacement.NONE
+    )
     is_active = models.BooleanField("有效", default=True)
 
     class Meta:

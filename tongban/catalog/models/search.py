@@ -25,8 +25,9 @@ class SearchEntry(models.Model):
     on SQLite an FTS5 table ``catalog_search_fts`` mirrors ``tokens`` (rowid = id).
     """
 
-    implementation = models.OneToOneField("catalog.ItemImplementation", on_delete=models.CASCADE,
-                                          related_name="search_entry")
+    implementation = models.OneToOneField(
+        "catalog.ItemImplementation", on_delete=models.CASCADE, related_name="search_entry"
+    )
     name = models.CharField(max_length=200)
     tokens = models.TextField()
     region_path = models.CharField(max_length=80)
@@ -35,3 +36,6 @@ class SearchEntry(models.Model):
     class Meta:
         verbose_name = "搜索索引"
         verbose_name_plural = "搜索索引"
+
+    def __str__(self) -> str:
+        return self.name

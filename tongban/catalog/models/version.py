@@ -36,65 +36,118 @@ class ItemVersion(models.Model):
         PROVINCE = "province", "全省通办"
         NATIONAL = "national", "跨省通办"
 
-    implementation = models.ForeignKey("catalog.ItemImplementation", verbose_name="实施清单事项",
-                                       on_delete=models.CASCADE, related_name="versions")
+    implementation = models.ForeignKey(
+        "catalog.ItemImplementation",
+        verbose_name="实施清单事项",
+        on_delete=models.CASCADE,
+        related_name="versions",
+    )
     number = models.PositiveIntegerField("版本号")
     status = models.CharField("状态", max_length=12, choices=Status.choices, default=Status.DRAFT)
     change_summary = models.CharField("变更说明", max_length=300, blank=True)
 
     # --- guide elements -------------------------------------------------------------------
     acceptance_conditions = models.TextField("受理条件", blank=True)
-    handling_kind = models.CharField("办件类型", max_length=8, choices=HandlingKind.choices,
-                                     default=HandlingKind.PROMISED)
+    handling_kind = models.CharField(
+        "办件类型", max_length=8, choices=HandlingKind.choices, default=HandlingKind.PROMISED
+    )
     legal_limit_days = models.PositiveSmallIntegerField("法定办结时限（工作日）", null=True, blank=True)
     legal_limit_note = models.CharField("法定时限说明", max_length=200, blank=True)
-    promised_limit_days = models.PositiveSmallIntegerField("承诺办结时限（工作日）", null=True, blank=True,
-                                                           help_text="即办件填 0")
+    promised_limit_days = models.PositiveSmallIntegerField(
+        "承诺办结时限（工作日）", null=True, blank=True, help_text="即办件填 0"
+    )
     special_procedures = models.TextField("特别程序", blank=True, help_text="如听证、检验、检测、专家评审")
     special_procedures_counted = models.BooleanField("特别程序时间计入办结时限", default=False)
     is_free = models.BooleanField("不收费", default=True)
-    handling_forms = models.CharField("办理形式", max_length=10, default="1,2", help_text="1 窗口 2 网上 3 快递，逗号分隔")
+    handling_forms = models.CharField(
+        "办理形式", max_length=10, default="1,2", help_text="1 窗口 2 网上 3 快递，逗号分隔"
+    )
     place = models.CharField("办理地点", max_length=300, blank=True)
-    hall = models.ForeignKey("core.ServiceHall", verbose_name="办理大厅", null=True, blank=True,
-                             on_delete=models.SET_NULL, related_name="+")
+    hall = models.ForeignKey(
+        "core.ServiceHall",
+        verbose_name="办理大厅",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     windows_note = models.CharField("办理窗口", max_length=200, blank=True)
     office_hours = models.CharField("办理时间", max_length=200, blank=True)
     consult_phone = models.CharField("咨询电话", max_length=60, blank=True)
     complaint_phone = models.CharField("监督投诉电话", max_length=60, blank=True)
-    online_depth = models.PositiveSmallIntegerField("网办深度", choices=OnlineDepth.choices,
-                                                    default=OnlineDepth.PRE_REVIEW)
+    online_depth = models.PositiveSmallIntegerField(
+        "网办深度", choices=OnlineDepth.choices, default=OnlineDepth.PRE_REVIEW
+    )
     visits = models.PositiveSmallIntegerField("到办事现场次数", default=1)
-    handle_anywhere = models.CharField("通办范围", max_length=10, choices=Anywhere.choices, blank=True, default="")
+    handle_anywhere = models.CharField(
+        "通办范围", max_length=10, choices=Anywhere.choices, blank=True, default=""
+    )
     appointment_supported = models.BooleanField("支持预约办理", default=True)
     delivery_supported = models.BooleanField("支持物流快递", default=False)
     online_payment_supported = models.BooleanField("支持网上支付", default=False)
     result_name = models.CharField("审批结果名称", max_length=200, blank=True)
-    result_sample = models.CharField("审批结果样本", max_length=300, blank=True, help_text="样本文件地址或说明")
+    result_sample = models.CharField(
+        "审批结果样本", max_length=300, blank=True, help_text="样本文件地址或说明"
+    )
     result_is_licence = models.BooleanField("结果为电子证照", default=False)
     intermediary_services = models.TextField("中介服务", blank=True)
-    form_field_sets = models.CharField("申请表字段组", max_length=200, blank=True, help_text="字段组标识，空格分隔")
+    form_field_sets = models.CharField(
+        "申请表字段组", max_length=200, blank=True, help_text="字段组标识，空格分隔"
+    )
     form_schema = models.JSONField("申请表专用字段 (JSON Schema)", default=dict, blank=True)
 
     # --- workflow record ------------------------------------------------------------------
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="创建人", null=True, blank=True,
-                                   on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="创建人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     updated_at = models.DateTimeField("最后修改时间", auto_now=True)
-    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="最后修改人", null=True, blank=True,
-                                   on_delete=models.SET_NULL, related_name="+")
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="最后修改人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     change_requested_on = models.DateField("变更提出日期", null=True, blank=True)
     submitted_at = models.DateTimeField("提交审核时间", null=True, blank=True)
-    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="提交人", null=True, blank=True,
-                                     on_delete=models.SET_NULL, related_name="+")
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="提交人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     reviewed_at = models.DateTimeField("审核时间", null=True, blank=True)
-    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="审核人", null=True, blank=True,
-                                    on_delete=models.SET_NULL, related_name="+")
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="审核人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     review_comment = models.CharField("审核意见", max_length=500, blank=True)
     published_at = models.DateTimeField("发布时间", null=True, blank=True)
-    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="发布人", null=True, blank=True,
-                                     on_delete=models.SET_NULL, related_name="+")
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="发布人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     effective_from = models.DateField("生效日期", null=True, blank=True)
-    publication_working_days = models.PositiveSmallIntegerField("变更至发布用时（工作日）", null=True, blank=True)
+    publication_working_days = models.PositiveSmallIntegerField(
+        "变更至发布用时（工作日）", null=True, blank=True
+    )
     diff = models.JSONField("与上一发布版本的差异", default=list, blank=True, editable=False)
 
     class Meta:
@@ -102,7 +155,9 @@ class ItemVersion(models.Model):
         verbose_name_plural = "事项版本"
         ordering = ["implementation", "-number"]
         constraints = [
-            models.UniqueConstraint(fields=["implementation", "number"], name="catalog_version_unique_number"),
+            models.UniqueConstraint(
+                fields=["implementation", "number"], name="catalog_version_unique_number"
+            ),
         ]
         permissions = [
             ("review_itemversion", "审核事项版本"),
@@ -114,10 +169,6 @@ class ItemVersion(models.Model):
 
     FROZEN = (Status.PUBLISHED, Status.SUPERSEDED)
 
-    @property
-    def is_editable(self) -> bool:
-        return self.status == self.Status.DRAFT
-
     def save(self, *args, **kwargs):
         # A published version is immutable: only the published→superseded transition may touch it.
         if self.pk:
@@ -126,6 +177,10 @@ class ItemVersion(models.Model):
             if stored in self.FROZEN and (update_fields is None or set(update_fields) - {"status"}):
                 raise ValidationError("已发布的版本不可修改，请创建新的草稿版本", code="version-immutable")
         super().save(*args, **kwargs)
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status == self.Status.DRAFT
 
     @property
     def is_on_the_spot(self) -> bool:
@@ -181,16 +236,28 @@ class Material(_VersionChild):
     originals = models.PositiveSmallIntegerField("原件份数", default=1)
     copies = models.PositiveSmallIntegerField("复印件份数", default=0)
     medium = models.CharField("材料形式", max_length=12, choices=Medium.choices, default=Medium.BOTH)
-    requirement = models.CharField("必要性", max_length=12, choices=Requirement.choices, default=Requirement.ALWAYS)
-    applies_when = models.CharField("适用情形", max_length=200, blank=True,
-                                    help_text="情形必要时填写：问题标识=选项标识，多个用空格分隔（满足任一即需要）")
+    requirement = models.CharField(
+        "必要性", max_length=12, choices=Requirement.choices, default=Requirement.ALWAYS
+    )
+    applies_when = models.CharField(
+        "适用情形",
+        max_length=200,
+        blank=True,
+        help_text="情形必要时填写：问题标识=选项标识，多个用空格分隔（满足任一即需要）",
+    )
     is_key = models.BooleanField("关键材料", default=True, help_text="非关键材料可容缺受理")
     blank_form = models.CharField("空白表格", max_length=300, blank=True)
     example = models.CharField("示例样本", max_length=300, blank=True)
     commitment_allowed = models.BooleanField("可告知承诺替代", default=False)
     is_proof = models.BooleanField("属于证明材料", default=False)
-    proof = models.ForeignKey("catalog.ProofEntry", verbose_name="证明清单条目", null=True, blank=True,
-                              on_delete=models.PROTECT, related_name="materials")
+    proof = models.ForeignKey(
+        "catalog.ProofEntry",
+        verbose_name="证明清单条目",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="materials",
+    )
     notes = models.CharField("填报须知", max_length=300, blank=True)
 
     class Meta:
