@@ -200,6 +200,16 @@ def test_elder_mode_is_remembered_on_the_account(luan, django_user_model):
     assert 'class="portal elder-mode"' in other_browser.get("/").content.decode()
 
 
+def test_elder_mode_chosen_before_login_survives_login(luan, django_user_model):
+    user = django_user_model.objects.create_user(username="wangwu", password="pw-12345678")
+    browser = Client()
+    browser.post("/display/elder-mode/", {"enabled": "1", "next": "/"})
+
+    browser.force_login(user)  # the account's own setting is still off
+
+    assert 'class="portal elder-mode"' in browser.get("/").content.decode()
+
+
 @pytest.mark.parametrize(
     "target",
     [

@@ -55,8 +55,10 @@ class DisplayPreferenceMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
-            request.elder_mode = bool(user.elder_mode)
+        cookie = request.COOKIES.get(ELDER_MODE_COOKIE)
+        if cookie in {"0", "1"}:
+            # This browser's explicit choice wins: someone who switched it on before logging in keeps it.
+            request.elder_mode = cookie == "1"
         else:
-            request.elder_mode = request.COOKIES.get(ELDER_MODE_COOKIE) == "1"
+            request.elder_mode = bool(user is not None and user.is_authenticated and user.elder_mode)
         return self.get_response(request)

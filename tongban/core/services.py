@@ -54,7 +54,8 @@ def home_page_context() -> dict:
     halls = ServiceHall.objects.filter(is_active=True).select_related("region")
     if region is not None:
         halls = halls.filter(region__path__startswith=region.path)
-    halls = list(halls.filter(kind__in=[ServiceHall.Kind.CENTRE, ServiceHall.Kind.TOWN_CENTRE])[:12])
+    # The city and county centres, city first; town and village stations belong on the service map.
+    halls = list(halls.filter(kind=ServiceHall.Kind.CENTRE).order_by("region__level", "region__path")[:12])
     counties = list(region.children.filter(is_active=True)) if region is not None else []
     return {"region": region, "halls": halls, "counties": counties}
 
