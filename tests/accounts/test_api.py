@@ -109,3 +109,13 @@ def test_enterprises_switch_and_agents_via_api(client, citizen, next_phone):
         **agent_auth,
     )
     assert wrong.status_code == 422 and wrong.json()["code"] == "agent-not-authorised"
+
+
+def test_admin_shows_personal_data_masked(client, citizen, django_user_model):
+    from tests.core.factories import login_superuser
+
+    login_superuser(client, django_user_model)
+    page = client.get("/admin/accounts/person/").content.decode()
+    assert "3415**********" in page and resident_id(1) not in page and citizen.phone not in page
+    detail = client.get(f"/admin/accounts/person/{citizen.pk}/change/").content.decode()
+    assert resident_id(1) not in detail and citizen.phone not in detail
