@@ -5,3 +5,12 @@ class CatalogConfig(AppConfig):
     name = "tongban.catalog"
     verbose_name = "事项管理"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_delete, post_save
+
+        from tongban.catalog.models import Synonym
+        from tongban.catalog.search import clear_synonym_cache
+
+        post_save.connect(clear_synonym_cache, sender=Synonym, dispatch_uid="catalog-synonyms-save")
+        post_delete.connect(clear_synonym_cache, sender=Synonym, dispatch_uid="catalog-synonyms-delete")

@@ -8,6 +8,7 @@ an edited synonym works at once.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from django.db import connection, transaction
@@ -83,20 +84,32 @@ def _fts_delete(entry_id: int) -> None:
             cursor.execute("DELETE FROM catalog_search_fts WHERE rowid = %s", [entry_id])
 
 
+_synonym_cache: dict[str, object] = {"at": 0.0, "value": None}
+SYNONYM_CACHE_SECONDS = 30
+
+
 def _load_synonyms() -> list[tuple[str, list[str]]]:
-    return [(s.phrase, s.expansions.split()) for s in Synonym.objects.all()]
+    """Synonyms, cached briefly per process (an edit in one process clears that process's cache)."""
+    now = time.monotonic()
+    if _synonym_cache["value"] is None or now - _synonym_cache["at"] > SYNONYM_CACHE_SECONDS:
+        synonyms = [(s.phrase, s.expansions.split()) for s in Synonym.objects.all()]
+        text.add_words([phrase for phrase, _ in synonyms] + [e for _, exp in synonyms for e in exp])
+        _synonym_cache.update(at=now, value=synonyms)
+    return _synonym_cache["value"]  # type: ignore[return-value]
+
+
+def clear_synonym_cache(**kwargs) -> None:
+    _synonym_cache["value"] = None
 
 
 def query_terms(query: str) -> tuple[list[str], list[str]]:
     """(terms typed, terms added by synonyms) — both already segmented."""
     synonyms = _load_synonyms()
-    text.add_words([phrase for phrase, _ in synonyms])
     typed = text.tokens(query)
     added: list[str] = []
     for phrase, expansions in synonyms:
         if phrase in query:
             for expansion in expansions:
-                text.add_words([expansion])
                 added.extend(text.tokens(expansion, drop_stopwords=False))
                 added.append(expansion.lower())
     added = [t for t in dict.fromkeys(added) if t not in typed]
@@ -167,44 +180,50 @@ def search_items(
     entries = _region_filter(SearchEntry.objects.filter(pk__in=ranks.keys()), region)
     if department:
         entries = entries.filter(implementation__basic_item__department_key=department)
-    entries = entries.select_related(
-        "implementation__basic_item",
-        "implementation__organisation",
-        "implementation__region",
-        "implementation__published_version",
+    rows = entries.values_list(
+        "pk",
+        "name",
+        "tokens",
+        "region_path",
+        "weight",
+        "implementation_id",
+        "implementation__basic_item_id",
+        "implementation__region__code",
     )
     top = max(ranks.values()) or 1.0
-    hits: list[SearchHit] = []
-    for entry in entries:
-        item_name = entry.name.lower()
-        entry_tokens = set(entry.tokens.split())
-        score = ranks[entry.pk] / top
-        score += 3.0 if query and query.lower() in item_name else 0.0
+    scored: list[tuple[float, str, int, int, str]] = []
+    lowered = query.lower()
+    for pk, name, tokens, region_path, weight, impl_id, item_id, region_code in rows:
+        item_name = name.lower()
+        entry_tokens = set(tokens.split())
+        score = ranks[pk] / top
+        score += 3.0 if lowered and lowered in item_name else 0.0
         score += sum(1.0 for t in typed if t in item_name) + sum(0.6 for t in added if t in item_name)
         score += sum(0.4 for t in typed + added if t in entry_tokens)
-        score += 0.3 * entry.weight
+        score += 0.3 * weight
         # nearer levels first when several regions implement the same item
-        score -= 0.01 * entry.region_path.count("/")
-        hits.append(SearchHit(entry.implementation, score))
-    hits.sort(key=lambda h: (-h.score, h.implementation.basic_item.code, h.implementation.region.path))
+        score -= 0.01 * region_path.count("/")
+        scored.append((score, region_path, impl_id, item_id, region_code))
+    scored.sort(key=lambda r: (-r[0], r[1], r[2]))
     if collapse:
-        hits = _collapse(hits, region)
-    return hits[:limit]
+        scored = _collapse(scored, region)
+    scored = scored[:limit]
+    implementations = ItemImplementation.objects.select_related(
+        "basic_item", "organisation", "region", "published_version"
+    ).in_bulk([r[2] for r in scored])
+    return [SearchHit(implementations[r[2]], r[0]) for r in scored]
 
 
-def _collapse(hits: list[SearchHit], region_code: str | None) -> list[SearchHit]:
-    best: dict[int, SearchHit] = {}
+def _collapse(scored: list[tuple], region_code: str | None) -> list[tuple]:
+    """One row per basic item, keeping the best score; the region's own implementation wins ties."""
+    best: dict[int, tuple] = {}
     order: list[int] = []
-    for hit in hits:
-        key = hit.implementation.basic_item_id
-        current = best.get(key)
+    for row in scored:
+        item_id = row[3]
+        current = best.get(item_id)
         if current is None:
-            best[key] = hit
-            order.append(key)
-        elif (
-            region_code
-            and hit.implementation.region.code == region_code
-            and current.implementation.region.code != region_code
-        ):
-            best[key] = SearchHit(hit.implementation, current.score)
+            best[item_id] = row
+            order.append(item_id)
+        elif region_code and row[4] == region_code and current[4] != region_code:
+            best[item_id] = (current[0], *row[1:])
     return [best[k] for k in order]
