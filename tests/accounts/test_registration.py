@@ -236,3 +236,13 @@ def test_logout_everywhere(client, citizen):
     client.post("/accounts/me/logout-everywhere/")
     assert other.get("/accounts/me/").status_code == 302
     assert client.get("/accounts/me/").status_code == 302
+
+
+def test_admin_site_login_survives_an_earlier_logout_everywhere(client, django_user_model):
+    """Logins through any view (here the admin's) carry the current session version."""
+    user = django_user_model.objects.create_superuser("root2", "r@example.com", "Root-pass-2024")
+    services.end_all_sessions(user)
+    user.refresh_from_db()
+    client.post("/admin/login/", {"username": "root2", "password": "Root-pass-2024"})
+    assert client.session["session_version"] == user.session_version == 1
+    assert client.get("/admin/")["Location"] == "/accounts/staff/otp/"  # not logged out: asked for TOTP

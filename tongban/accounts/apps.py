@@ -7,4 +7,4 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from tongban.accounts import checks  # noqa: F401  (registers the deploy checks)
+        from tongban.accounts import checks, signals  # noqa: F401  (registers checks and signal handlers)

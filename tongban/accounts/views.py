@@ -56,8 +56,8 @@ def _next_url(request: HttpRequest, default: str = "/accounts/me/") -> str:
 
 
 def _login(request: HttpRequest, user, method: str) -> None:
+    request.login_method = method  # recorded by the user_logged_in handler (signals.py)
     login(request, user, backend=BACKEND)
-    services.record_login(request, user, method)
 
 
 def register(request: HttpRequest) -> HttpResponse:

@@ -58,8 +58,8 @@ def staff_login(request: HttpRequest) -> HttpResponse:
             request, username=form.cleaned_data["username"], password=form.cleaned_data["password"]
         )
         if user is not None and requires_otp(user):
+            request.login_method = "工作人员密码"
             login(request, user, backend=BACKEND)
-            services.record_login(request, user, "工作人员密码")
             return redirect("accounts:staff_otp")
         form.add_error(None, "账号或密码不正确，或该账号不是工作人员账号。")
     return render(request, "accounts/staff_login.html", {"form": form})
