@@ -10,6 +10,8 @@ admin.site.index_title = "基础数据与配置"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", api.urls),
+    # django-oauth-toolkit reverses its own "oauth2_provider" namespace, so it cannot nest in "accounts".
+    path("accounts/o/", include("tongban.accounts.oidc_urls")),
     path("accounts/", include("tongban.accounts.urls")),
     path("services/", include("tongban.catalog.urls")),
     path("", include("tongban.core.urls")),
