@@ -152,3 +152,23 @@ def test_situations_give_the_exact_list(item):
     assert rented.visits == 1 and rented.unanswered == []
     with pytest.raises(ValidationError, match="没有选项"):
         services.evaluate_situations(version, {"agent": "maybe"})
+
+
+def test_an_invalid_code_blocks_submission(item, people):
+    # A code can only go wrong through a bad data load or a changed credit code; the rule catches it.
+    from tongban.catalog.models import ItemImplementation
+
+    ItemImplementation.objects.filter(pk=item.pk).update(code=item.code[:-1] + "9")
+    item.refresh_from_db()
+    message = _submit_with(item, people[0], {})
+    assert "实施编码" in message
+
+
+def test_changed_aliases_are_searchable_at_once(item):
+    from tongban.catalog.search import search_items
+
+    assert not search_items("小吃摊")
+    basic = item.basic_item
+    basic.aliases += " 小吃摊"
+    basic.save()
+    assert search_items("小吃摊")[0].implementation == item

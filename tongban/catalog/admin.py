@@ -82,7 +82,8 @@ class ItemVersionAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
-        return obj is None or obj.status == ItemVersion.Status.DRAFT
+        # Edits go through /services/manage/ so that rules, four-eyes and the audit trail apply.
+        return False
 
 
 @admin.register(SituationQuestion)

@@ -14,3 +14,9 @@ class CatalogConfig(AppConfig):
 
         post_save.connect(clear_synonym_cache, sender=Synonym, dispatch_uid="catalog-synonyms-save")
         post_delete.connect(clear_synonym_cache, sender=Synonym, dispatch_uid="catalog-synonyms-delete")
+
+        from tongban.catalog.models import BasicItem
+        from tongban.catalog.search import reindex_basic_item
+
+        # Name, aliases and keywords live on the basic item: its implementations' index follows it.
+        post_save.connect(reindex_basic_item, sender=BasicItem, dispatch_uid="catalog-basic-item-reindex")

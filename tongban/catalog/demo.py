@@ -212,7 +212,11 @@ def basic_item_for(spec: dict[str, Any], parents: dict[str, BasicItem]) -> Basic
             parent=parents.get(spec.get("parent", "")),
             **meta,
         )
-    BasicItem.objects.filter(pk=item.pk).update(legal_basis=spec["basis"], **meta)
+    changed = {k: v for k, v in {"legal_basis": spec["basis"], **meta}.items() if getattr(item, k) != v}
+    if changed:
+        for key, value in changed.items():
+            setattr(item, key, value)
+        item.save(update_fields=list(changed))  # re-indexes its implementations (signal)
     return item
 
 

@@ -59,6 +59,14 @@ def index_implementation(impl: ItemImplementation) -> None:
         _fts_upsert(entry)
 
 
+def reindex_basic_item(sender=None, instance=None, **kwargs) -> None:
+    """Signal receiver: re-index every implementation of a changed basic item."""
+    if instance is None or kwargs.get("raw"):
+        return
+    for impl in instance.implementations.select_related("basic_item", "organisation", "region"):
+        index_implementation(impl)
+
+
 def rebuild_index() -> int:
     queryset = ItemImplementation.objects.select_related("basic_item", "organisation", "region")
     count = 0
