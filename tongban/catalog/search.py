@@ -17,6 +17,30 @@ from tongban.catalog import text
 from tongban.catalog.models import ItemImplementation, SearchEntry, Synonym
 
 MAX_CANDIDATES = 300
+# Words in most item names: they may match, but they neither select nor rank when the query has
+# a more specific word ("开饭店" → 食品经营 should not bring every "…经营许可").
+GENERIC = frozenset(
+    [
+        "经营",
+        "许可",
+        "许可证",
+        "登记",
+        "申请",
+        "办理",
+        "核发",
+        "注册",
+        "证",
+        "证明",
+        "审批",
+        "服务",
+        "管理",
+        "备案",
+        "确认",
+        "认定",
+        "申领",
+        "领取",
+    ]
+)
 
 
 @dataclass
@@ -182,7 +206,8 @@ def search_items(
     """
     query = (query or "").strip()[:100]
     typed, added = query_terms(query)
-    ranks = _candidates(typed + added)
+    specific = [t for t in typed + added if t not in GENERIC]
+    ranks = _candidates(specific or typed + added)
     if not ranks:
         return []
     entries = _region_filter(SearchEntry.objects.filter(pk__in=ranks.keys()), region)
@@ -206,8 +231,9 @@ def search_items(
         entry_tokens = set(tokens.split())
         score = ranks[pk] / top
         score += 3.0 if lowered and lowered in item_name else 0.0
-        score += sum(1.0 for t in typed if t in item_name) + sum(0.6 for t in added if t in item_name)
-        score += sum(0.4 for t in typed + added if t in entry_tokens)
+        score += sum(1.0 for t in typed if t in item_name and t not in GENERIC)
+        score += sum(0.6 for t in added if t in item_name and t not in GENERIC)
+        score += sum(0.4 for t in typed + added if t in entry_tokens and t not in GENERIC)
         score += 0.3 * weight
         # nearer levels first when several regions implement the same item
         score -= 0.01 * region_path.count("/")
