@@ -172,3 +172,21 @@ def test_changed_aliases_are_searchable_at_once(item):
     basic.aliases += " 小吃摊"
     basic.save()
     assert search_items("小吃摊")[0].implementation == item
+
+
+def test_future_effective_date_schedules_and_a_task_publishes(item, people, client):
+    editor, reviewer = people
+    draft = services.new_draft(item, actor=editor, change_summary="新增网上办理")
+    services.update_draft(draft, {"visits": 0}, actor=editor)
+    services.submit_for_review(draft, actor=editor)
+    services.review(draft, actor=reviewer, approve=True)
+    later = dt.date.today() + dt.timedelta(days=10)
+    services.publish(draft, actor=reviewer, effective_from=later)
+    item.refresh_from_db()
+    assert item.published_version.number == 1  # still the old one
+    assert "本事项办事指南将于" in client.get(item.get_absolute_url()).content.decode()
+    assert services.publish_due(today=later - dt.timedelta(days=1)) == 0
+    assert services.publish_due(today=later) == 1
+    item.refresh_from_db()
+    assert item.published_version.pk == draft.pk and item.published_version.visits == 0
+    assert item.published_version.effective_from == later and item.published_version.published_by == reviewer

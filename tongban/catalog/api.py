@@ -213,6 +213,7 @@ class VersionOut(Schema):
     published_by: str | None
     published_at: dt.datetime | None
     effective_from: dt.date | None
+    scheduled_for: dt.date | None = Field(description="定时发布日期（审核通过、尚未生效）")
     publication_working_days: int | None
     diff: list[dict]
 
@@ -271,6 +272,7 @@ def _version_out(v: ItemVersion) -> dict[str, Any]:
         "published_by": _name(v.published_by),
         "published_at": v.published_at,
         "effective_from": v.effective_from,
+        "scheduled_for": v.scheduled_for,
         "publication_working_days": v.publication_working_days,
         "diff": v.diff,
     }

@@ -243,13 +243,18 @@ def manage_publish(request: HttpRequest, code: str) -> HttpResponse:
             if request.POST.get("effective_from")
             else None
         )
-        services.publish(version, actor=request.user, effective_from=effective)
+        version = services.publish(version, actor=request.user, effective_from=effective)
     except ValueError:
         messages.error(request, "生效日期格式不正确。")
     except ValidationError as exc:
         _fail(request, exc)
     else:
-        messages.success(request, "已发布，门户、大厅屏幕和接口即时生效。")
+        if version.status == S.PUBLISHED:
+            messages.success(request, "已发布，门户、大厅屏幕和接口即时生效。")
+        else:
+            messages.success(
+                request, f"已定时发布：{version.scheduled_for:%Y年%m月%d日} 起施行，门户已显示预告。"
+            )
     return redirect("catalog:manage-item", code=code)
 
 

@@ -375,7 +375,49 @@ def publish(version: ItemVersion, *, actor, effective_from: dt.date | None = Non
     if actor is None or actor.pk in _editors(version):
         raise ValidationError("发布人不能是该版本的编辑人或提交人（双人复核）", code="four-eyes")
     rules.raise_for_problems(rules.check_version(version))
+    if effective_from and effective_from > timezone.localdate():
+        return _schedule(version, actor=actor, effective_from=effective_from)
     return _make_published(version, actor=actor, effective_from=effective_from)
+
+
+def _schedule(version: ItemVersion, *, actor, effective_from: dt.date) -> ItemVersion:
+    """A change that takes effect later: announced now (this counts for the 1-working-day rule),
+    switched on by :func:`publish_due` on its effective date."""
+    version.scheduled_for = effective_from
+    version.effective_from = effective_from
+    version.published_by = actor
+    requested = version.change_requested_on or timezone.localdate(version.created_at)
+    version.publication_working_days = working_days_between(requested, timezone.localdate())
+    version.save()
+    record_event(
+        "catalog.version.scheduled",
+        f"定时发布 {version.implementation.code} v{version.number}（{effective_from:%Y-%m-%d} 生效）",
+        actor=actor,
+        obj=version,
+    )
+    return version
+
+
+def publish_due(today: dt.date | None = None) -> int:
+    """Publish approved versions whose effective date has come (run by a periodic task)."""
+    today = today or timezone.localdate()
+    count = 0
+    due = ItemVersion.objects.filter(status=S.APPROVED, scheduled_for__lte=today).values_list("pk", flat=True)
+    for pk in list(due):
+        with transaction.atomic():
+            version = ItemVersion.objects.select_for_update().get(pk=pk)
+            if version.status != S.APPROVED:
+                continue
+            days = version.publication_working_days
+            _make_published(version, actor=version.published_by, effective_from=version.scheduled_for)
+            if days is not None:  # the change was public when it was scheduled
+                ItemVersion.objects.filter(pk=pk).update(publication_working_days=days)
+            count += 1
+    return count
+
+
+def scheduled_change(impl: ItemImplementation) -> ItemVersion | None:
+    return impl.versions.filter(status=S.APPROVED, scheduled_for__isnull=False).first()
 
 
 def _make_published(version: ItemVersion, *, actor, effective_from: dt.date | None) -> ItemVersion:

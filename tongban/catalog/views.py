@@ -144,6 +144,7 @@ def guide(request: HttpRequest, code: str) -> HttpResponse:
                 "form_fields": form_fields,
                 "qr": _qr_data_uri(request, impl),
                 "others": others,
+                "upcoming": services.scheduled_change(impl),
                 "item_type": dict(ItemType.choices)[impl.basic_item.item_type],
                 "crumbs": [
                     ("办事服务", "/services/"),

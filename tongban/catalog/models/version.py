@@ -145,6 +145,12 @@ class ItemVersion(models.Model):
         related_name="+",
     )
     effective_from = models.DateField("生效日期", null=True, blank=True)
+    scheduled_for = models.DateField(
+        "定时发布日期",
+        null=True,
+        blank=True,
+        help_text="审核通过后按生效日期自动发布；发布前门户显示将于该日起施行的提示",
+    )
     publication_working_days = models.PositiveSmallIntegerField(
         "变更至发布用时（工作日）", null=True, blank=True
     )
