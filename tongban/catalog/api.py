@@ -19,6 +19,7 @@ from ninja.security import django_auth
 from tongban.catalog import importexport, queries, services
 from tongban.catalog.codes import ItemType
 from tongban.catalog.models import BasicItem, ItemImplementation, ItemVersion
+from tongban.catalog.scope import can_manage_organisation, manageable
 from tongban.catalog.search import search_items
 from tongban.catalog.serialize import version_dict
 from tongban.core.models import Organisation
@@ -287,8 +288,8 @@ def _rule_errors(exc: ValidationError) -> tuple[int, dict[str, Any]]:
     }
 
 
-def _impl(code: str) -> ItemImplementation:
-    return get_object_or_404(ItemImplementation, code=code)
+def _impl(request: HttpRequest, code: str) -> ItemImplementation:
+    return get_object_or_404(manageable(request.user), code=code)
 
 
 @router.post(
@@ -302,6 +303,8 @@ def create_item(request: HttpRequest, payload: CreateIn):
     org = Organisation.objects.filter(credit_code=payload.organisation_credit_code).first()
     if org is None:
         return 422, {"code": "organisation-unknown", "message": "没有该统一社会信用代码的部门"}
+    if not can_manage_organisation(request.user, org):
+        raise HttpError(403, "无权为该部门新增事项")
     if payload.basic_code:
         item = BasicItem.objects.filter(code=payload.basic_code).first()
         if item is None:
@@ -336,7 +339,7 @@ def versions(request: HttpRequest, code: str):
     _require(request, "catalog.view_itemversion")
     return [
         _version_out(v)
-        for v in _impl(code).versions.select_related(
+        for v in _impl(request, code).versions.select_related(
             "created_by", "updated_by", "submitted_by", "reviewed_by", "published_by"
         )
     ]
@@ -351,7 +354,7 @@ def versions(request: HttpRequest, code: str):
 def create_draft(request: HttpRequest, code: str, payload: DraftIn):
     _require(request, "catalog.change_itemversion")
     draft = services.new_draft(
-        _impl(code),
+        _impl(request, code),
         actor=request.user,
         change_summary=payload.change_summary,
         change_requested_on=payload.change_requested_on,
@@ -359,8 +362,8 @@ def create_draft(request: HttpRequest, code: str, payload: DraftIn):
     return 201, _version_out(draft)
 
 
-def _open(code: str, status: str) -> ItemVersion:
-    version = _impl(code).versions.filter(status=status).first()
+def _open(request: HttpRequest, code: str, status: str) -> ItemVersion:
+    version = _impl(request, code).versions.filter(status=status).first()
     if version is None:
         raise ValidationError(
             "该事项没有%(s)s的版本", code="no-such-version", params={"s": ItemVersion.Status(status).label}
@@ -377,7 +380,9 @@ def _open(code: str, status: str) -> ItemVersion:
 )
 def update_draft(request: HttpRequest, code: str, payload: Body[dict[str, Any]]):
     _require(request, "catalog.change_itemversion")
-    version = services.update_draft(_open(code, ItemVersion.Status.DRAFT), payload, actor=request.user)
+    version = services.update_draft(
+        _open(request, code, ItemVersion.Status.DRAFT), payload, actor=request.user
+    )
     return _version_out(version)
 
 
@@ -391,7 +396,7 @@ def submit(request: HttpRequest, code: str):
     _require(request, "catalog.change_itemversion")
     try:
         return _version_out(
-            services.submit_for_review(_open(code, ItemVersion.Status.DRAFT), actor=request.user)
+            services.submit_for_review(_open(request, code, ItemVersion.Status.DRAFT), actor=request.user)
         )
     except ValidationError as exc:
         return _rule_errors(exc)
@@ -406,7 +411,7 @@ def submit(request: HttpRequest, code: str):
 def review(request: HttpRequest, code: str, payload: ReviewIn):
     _require(request, "catalog.review_itemversion")
     version = services.review(
-        _open(code, ItemVersion.Status.IN_REVIEW),
+        _open(request, code, ItemVersion.Status.IN_REVIEW),
         actor=request.user,
         approve=payload.approve,
         comment=payload.comment,
@@ -424,7 +429,7 @@ def publish(request: HttpRequest, code: str, payload: PublishIn):
     _require(request, "catalog.publish_itemversion")
     try:
         version = services.publish(
-            _open(code, ItemVersion.Status.APPROVED),
+            _open(request, code, ItemVersion.Status.APPROVED),
             actor=request.user,
             effective_from=payload.effective_from,
         )

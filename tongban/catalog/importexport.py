@@ -16,6 +16,7 @@ from django.db import transaction
 
 from tongban.catalog import codes, rules, services
 from tongban.catalog.models import BasicItem, ItemImplementation, ItemVersion, ProofEntry
+from tongban.catalog.scope import can_manage_organisation
 from tongban.catalog.serialize import version_dict
 from tongban.core.models import Organisation
 
@@ -37,7 +38,7 @@ def _problem(row: int, field: str, problem: str) -> dict[str, Any]:
     return {"row": row, "field": field, "problem": problem}
 
 
-def _check_record(row: int, record: Any) -> list[dict[str, Any]]:
+def _check_record(row: int, record: Any, actor=None) -> list[dict[str, Any]]:
     if not isinstance(record, dict):
         return [_problem(row, "", "每一行应为一个对象")]
     problems = [
@@ -60,8 +61,11 @@ def _check_record(row: int, record: Any) -> list[dict[str, Any]]:
         except ValidationError as exc:
             problems.append(_problem(row, "organisation", exc.messages[0]))
         else:
-            if not Organisation.objects.filter(credit_code=credit).exists():
+            org = Organisation.objects.select_related("region").filter(credit_code=credit).first()
+            if org is None:
                 problems.append(_problem(row, "organisation", f"没有统一社会信用代码为 {credit} 的部门"))
+            elif actor is not None and not can_manage_organisation(actor, org):
+                problems.append(_problem(row, "organisation", f"无权为“{org.name}”导入事项"))
     guide = record.get("guide")
     if guide is not None and not isinstance(guide, dict):
         problems.append(_problem(row, "guide", "办事指南要素应为对象"))
@@ -117,7 +121,7 @@ def import_records(records: list[Any], *, actor=None, rows: list[int] | None = N
     rows = rows or list(range(1, len(records) + 1))
     problems: list[dict[str, Any]] = []
     for row, record in zip(rows, records, strict=True):
-        problems += _check_record(row, record)
+        problems += _check_record(row, record, actor)
     if problems:
         raise ImportFailed(problems)
     with transaction.atomic():

@@ -30,15 +30,18 @@ from tongban.catalog.forms import (
     rows,
 )
 from tongban.catalog.models import ItemImplementation, ItemVersion
+from tongban.catalog.scope import manageable
 from tongban.catalog.serialize import MATERIAL_FIELDS
 
 S = ItemVersion.Status
 
 
-def _impl(code: str) -> ItemImplementation:
-    return get_object_or_404(
-        ItemImplementation.objects.select_related("basic_item", "organisation", "region"), code=code
+def _impl(request: HttpRequest, code: str) -> ItemImplementation:
+    """The item, if this member of staff may manage it (404 otherwise: no hint that it exists)."""
+    queryset = manageable(
+        request.user, ItemImplementation.objects.select_related("basic_item", "organisation", "region")
     )
+    return get_object_or_404(queryset, code=code)
 
 
 def _fail(request: HttpRequest, exc: ValidationError) -> None:
@@ -51,8 +54,11 @@ def _fail(request: HttpRequest, exc: ValidationError) -> None:
 def manage_index(request: HttpRequest) -> HttpResponse:
     query = (request.GET.get("q") or "").strip()
     status = request.GET.get("status") or ""
-    queryset = ItemImplementation.objects.select_related(
-        "basic_item", "organisation", "region", "published_version"
+    queryset = manageable(
+        request.user,
+        ItemImplementation.objects.select_related(
+            "basic_item", "organisation", "region", "published_version"
+        ),
     )
     if query:
         queryset = queryset.filter(
@@ -88,7 +94,7 @@ def manage_index(request: HttpRequest) -> HttpResponse:
 @login_required
 @permission_required("catalog.view_itemversion", raise_exception=True)
 def manage_item(request: HttpRequest, code: str) -> HttpResponse:
-    impl = _impl(code)
+    impl = _impl(request, code)
     versions = impl.versions.select_related(
         "created_by", "updated_by", "submitted_by", "reviewed_by", "published_by"
     )
@@ -108,7 +114,7 @@ def manage_item(request: HttpRequest, code: str) -> HttpResponse:
 @permission_required("catalog.change_itemversion", raise_exception=True)
 @require_POST
 def manage_new_draft(request: HttpRequest, code: str) -> HttpResponse:
-    impl = _impl(code)
+    impl = _impl(request, code)
     try:
         services.new_draft(
             impl, actor=request.user, change_summary=request.POST.get("change_summary", "")[:300]
@@ -133,7 +139,7 @@ def _initial_rows(queryset, fields) -> list[dict]:
 @login_required
 @permission_required("catalog.change_itemversion", raise_exception=True)
 def manage_edit(request: HttpRequest, code: str) -> HttpResponse:
-    impl = _impl(code)
+    impl = _impl(request, code)
     version = impl.versions.filter(status=S.DRAFT).first()
     if version is None:
         messages.error(request, "该事项没有可修改的草稿，请先创建草稿版本。")
@@ -193,7 +199,7 @@ def manage_edit(request: HttpRequest, code: str) -> HttpResponse:
 @permission_required("catalog.change_itemversion", raise_exception=True)
 @require_POST
 def manage_submit(request: HttpRequest, code: str) -> HttpResponse:
-    impl = _impl(code)
+    impl = _impl(request, code)
     version = impl.versions.filter(status=S.DRAFT).first()
     if version is None:
         messages.error(request, "没有待提交的草稿。")
@@ -212,7 +218,7 @@ def manage_submit(request: HttpRequest, code: str) -> HttpResponse:
 @permission_required("catalog.review_itemversion", raise_exception=True)
 @require_POST
 def manage_review(request: HttpRequest, code: str) -> HttpResponse:
-    impl = _impl(code)
+    impl = _impl(request, code)
     version = get_object_or_404(impl.versions, status=S.IN_REVIEW)
     form = ReviewForm(request.POST)
     if form.is_valid():
@@ -235,7 +241,7 @@ def manage_review(request: HttpRequest, code: str) -> HttpResponse:
 @permission_required("catalog.publish_itemversion", raise_exception=True)
 @require_POST
 def manage_publish(request: HttpRequest, code: str) -> HttpResponse:
-    impl = _impl(code)
+    impl = _impl(request, code)
     version = get_object_or_404(impl.versions, status=S.APPROVED)
     try:
         effective = (
