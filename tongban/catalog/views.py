@@ -32,6 +32,9 @@ DEPARTMENTS = {
 }
 
 
+LIST_PREVIEW = 9
+
+
 def _regions() -> list[Region]:
     return list(Region.objects.filter(code__in=[CITY, *COUNTIES]).order_by("path"))
 
@@ -50,6 +53,8 @@ def index(request: HttpRequest) -> HttpResponse:
         "life": request.GET.get("life") or None,
         "stage": request.GET.get("stage") or None,
     }
+    lists = {"hf": "高频事项", "zero": "零跑动事项（全程网办）", "once": "“最多跑一次”事项"}
+    chosen_list = request.GET.get("list") if request.GET.get("list") in lists else None
     context = {
         "regions": _regions(),
         "region": region,
@@ -59,8 +64,14 @@ def index(request: HttpRequest) -> HttpResponse:
         "filters": filters,
         "crumbs": [("办事服务", "")],
     }
-    if any(filters.values()):
-        context["results"] = queries.one_per_item(queries.filtered(region=region, **filters), region)
+    by_list = {
+        "hf": {"high_frequency": True},
+        "zero": {"max_visits": 0},
+        "once": {"max_visits": 1},
+    }
+    if any(filters.values()) or chosen_list:
+        extra = by_list[chosen_list] if chosen_list else {}
+        context["results"] = queries.one_per_item(queries.filtered(region=region, **filters, **extra), region)
         context["result_title"] = " · ".join(
             filter(
                 None,
@@ -68,15 +79,17 @@ def index(request: HttpRequest) -> HttpResponse:
                     DEPARTMENTS.get(filters["department"] or ""),
                     dict(LifeEvent.choices).get(filters["life"]),
                     dict(EnterpriseStage.choices).get(filters["stage"]),
+                    lists.get(chosen_list or ""),
                 ],
             )
         )
     else:
-        context["high_frequency"] = queries.one_per_item(
-            queries.filtered(region=region, high_frequency=True), region
-        )
-        context["at_most_once"] = queries.one_per_item(queries.filtered(region=region, max_visits=1), region)
-        context["zero_visit"] = queries.one_per_item(queries.filtered(region=region, max_visits=0), region)
+        # Short lists on the landing page; "查看全部" opens the whole list.
+        context["lists"] = [
+            (key, title, items[:LIST_PREVIEW], len(items))
+            for key, title in lists.items()
+            for items in [queries.one_per_item(queries.filtered(region=region, **by_list[key]), region)]
+        ]
     return _cache_public(render(request, "catalog/index.html", context))
 
 
