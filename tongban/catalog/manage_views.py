@@ -32,6 +32,7 @@ from tongban.catalog.forms import (
 from tongban.catalog.models import ItemImplementation, ItemVersion
 from tongban.catalog.scope import manageable
 from tongban.catalog.serialize import MATERIAL_FIELDS
+from tongban.core.models import ServiceHall
 
 S = ItemVersion.Status
 
@@ -181,6 +182,10 @@ def manage_edit(request: HttpRequest, code: str) -> HttpResponse:
         fees = FeeFormSet(
             prefix="fees", initial=_initial_rows(version.fees.all(), ["name", "standard", "amount", "basis"])
         )
+    # Only the halls where this item can be handled: its region and the levels above it.
+    form.fields["hall"].queryset = ServiceHall.objects.filter(
+        region__code__in=impl.region.path.strip("/").split("/"), is_active=True
+    )
     return render(
         request,
         "catalog/manage/edit.html",
