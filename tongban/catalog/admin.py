@@ -26,7 +26,10 @@ class BasicItemAdmin(admin.ModelAdmin):
 class HandlingInline(admin.TabularInline):
     model = HandlingItem
     extra = 0
-    readonly_fields = ["code"]
+    readonly_fields = ["sequence", "code"]
+
+    def has_add_permission(self, request, obj=None):  # codes come from services.create_implementation
+        return False
 
 
 @admin.register(ItemImplementation)
