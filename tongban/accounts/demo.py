@@ -64,6 +64,8 @@ STAFF = [
     ("la-head", "郑局长", "341500", "market", "341500", [Role.DEPARTMENT_HEAD, Role.APPROVER]),
     ("la-supervisor", "冯监察", "341500", "data", "341500", [Role.SUPERVISOR]),
     ("la-catalogue", "何事项", "341500", "data", "341500", [Role.CATALOGUE_ADMIN]),
+    # A department's own catalogue editor: 何事项 (政务服务管理) reviews what 林事项 drafts (four eyes).
+    ("la-market-items", "林事项", "341500", "market", "341500", [Role.CATALOGUE_ADMIN]),
     ("ja-helper", "马帮办", "341502", "data", "341502109000", [Role.VILLAGE_HELPER]),
     ("la-admin", "钱管理", "341500", "data", "341500", [Role.SYSTEM_ADMIN]),
 ]

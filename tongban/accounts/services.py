@@ -419,10 +419,41 @@ def current_enterprise(person: Person | None) -> EnterpriseRole | None:
 # ---- Staff and roles ----------------------------------------------------------------------------
 
 
+# Model permissions each role's group carries ("app_label.codename"). Capability apps check these
+# with user.has_perm(); data scope (accounts.scope) then narrows which rows the permission covers.
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    # 事项管理员: departments' and 编办's catalogue staff edit drafts; another one reviews and publishes.
+    Role.CATALOGUE_ADMIN: [
+        "catalog.view_itemversion",
+        "catalog.add_itemversion",
+        "catalog.change_itemversion",
+        "catalog.review_itemversion",
+        "catalog.publish_itemversion",
+    ],
+    # 部门负责人 may prepare changes to their department's guides; review stays with 事项管理员.
+    Role.DEPARTMENT_HEAD: ["catalog.view_itemversion", "catalog.add_itemversion", "catalog.change_itemversion"],
+    Role.SUPERVISOR: ["catalog.view_itemversion"],
+}
+
+
+def role_group(role: str) -> Group:
+    """The Django group of a role, with exactly the permissions of ROLE_PERMISSIONS."""
+    from django.contrib.auth.models import Permission
+
+    group, _ = Group.objects.get_or_create(name=Role(role).label)
+    wanted = []
+    for dotted in ROLE_PERMISSIONS.get(role, []):
+        app_label, codename = dotted.split(".")
+        wanted.extend(Permission.objects.filter(content_type__app_label=app_label, codename=codename))
+    if set(group.permissions.all()) != set(wanted):
+        group.permissions.set(wanted)
+    return group
+
+
 def sync_role_groups(user) -> None:
     """Django groups mirror active role assignments, so permissions can hang off groups."""
     active = set(user.role_assignments.filter(revoked_at__isnull=True).values_list("role", flat=True))
-    wanted = {Group.objects.get_or_create(name=Role(role).label)[0] for role in active}
+    wanted = {role_group(role) for role in active}
     role_labels = set(Role.labels)
     current = set(user.groups.filter(name__in=role_labels))
     user.groups.remove(*(current - wanted))

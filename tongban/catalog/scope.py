@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
+from tongban.accounts.models import StaffProfile
+from tongban.accounts.scope import scope_for
 from tongban.catalog.models import ItemImplementation
 from tongban.core.models import Organisation
 
@@ -22,11 +24,6 @@ def manageable(user, queryset: QuerySet[ItemImplementation] | None = None) -> Qu
     if not getattr(user, "is_authenticated", False):
         return queryset.none()
     if user.is_superuser:
-        return queryset
-    try:
-        from tongban.accounts.models import StaffProfile
-        from tongban.accounts.scope import scope_for
-    except ImportError:  # pragma: no cover - identity app absent
         return queryset
     profile = (
         StaffProfile.objects.select_related("department", "region").filter(user=user, is_active=True).first()
@@ -45,10 +42,6 @@ def can_manage_organisation(user, organisation: Organisation) -> bool:
     if not getattr(user, "is_authenticated", False):
         return False
     if user.is_superuser:
-        return True
-    try:
-        from tongban.accounts.models import StaffProfile
-    except ImportError:  # pragma: no cover
         return True
     profile = (
         StaffProfile.objects.select_related("department", "region").filter(user=user, is_active=True).first()
