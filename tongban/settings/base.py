@@ -192,6 +192,7 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "huey": {"level": "INFO"},
+        "axes": {"level": "WARNING"},
     },
 }
 

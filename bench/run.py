@@ -1,0 +1,110 @@
+"""Benchmarks that exist so far: catalogue search and working-day arithmetic over the demo data,
+each reported next to a trivial indexed query measured in the same run (ratios, not absolutes:
+a shared 2-core machine gives unstable absolute numbers).
+
+Usage: `make bench` (SQLite under var/) or `DATABASE_URL=postgres://... make bench`.
+Writes bench/results/latest.json and bench/results/latest.md.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tongban.settings.dev")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+
+from tongban.catalog.search import search_items  # noqa: E402
+from tongban.core.models import Region  # noqa: E402
+from tongban.core.workdays import add_working_days  # noqa: E402
+
+QUERIES = [
+    "开饭店",
+    "营业执照",
+    "补办户口本",
+    "生孩子",
+    "退休",
+    "公积金提取",
+    "结婚",
+    "低保",
+    "驾驶证到期换证",
+    "残疾证",
+    "开公司",
+    "房子过户",
+]
+ROUNDS = 30
+
+
+def measure(fn, rounds: int) -> dict:
+    fn()  # warm-up: caches, jieba dictionary
+    samples = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - started) * 1000)
+    samples.sort()
+    return {
+        "p50_ms": round(statistics.median(samples), 3),
+        "p95_ms": round(samples[int(len(samples) * 0.95) - 1], 3),
+        "rounds": rounds,
+    }
+
+
+def main() -> None:
+    call_command("migrate", verbosity=0)
+    call_command("load_demo", verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
+
+    trivial = measure(lambda: Region.objects.filter(code="341502").exists(), ROUNDS * len(QUERIES))
+    search = {q: measure(lambda q=q: search_items(q, region="341502"), ROUNDS) for q in QUERIES}
+    search_p50 = statistics.median(r["p50_ms"] for r in search.values())
+    search_p95 = max(r["p95_ms"] for r in search.values())
+    workdays = measure(lambda: add_working_days(date(2026, 9, 18), 20), ROUNDS * 4)
+
+    result = {
+        "when": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "machine": f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}",
+        "database": connection.vendor,
+        "trivial_indexed_query": trivial,
+        "catalogue_search": {"per_query": search, "median_p50_ms": search_p50, "worst_p95_ms": search_p95},
+        "add_working_days_20": workdays,
+        "ratios_to_trivial_p50": {
+            "catalogue_search": round(search_p50 / trivial["p50_ms"], 1),
+            "add_working_days_20": round(workdays["p50_ms"] / trivial["p50_ms"], 1),
+        },
+    }
+    out = ROOT / "bench" / "results"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "latest.json").write_text(
+        json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
+    table = [
+        f"Run {result['when']} on {result['machine']}, database {result['database']}.",
+        "",
+        "| measure | p50 ms | p95 ms | p50 / trivial query |",
+        "|---|---|---|---|",
+        f"| trivial indexed query (baseline) | {trivial['p50_ms']} | {trivial['p95_ms']} | 1 |",
+        f"| catalogue search, 12 everyday queries (median / worst) | {search_p50} | {search_p95} | "
+        f"{result['ratios_to_trivial_p50']['catalogue_search']} |",
+        f"| add_working_days(receipt, 20) | {workdays['p50_ms']} | {workdays['p95_ms']} | "
+        f"{result['ratios_to_trivial_p50']['add_working_days_20']} |",
+    ]
+    (out / "latest.md").write_text("\n".join(table) + "\n", encoding="utf-8")
+    print("\n".join(table))
+
+
+if __name__ == "__main__":
+    main()
