@@ -12,7 +12,9 @@ from tongban.core.api import router as core_router
 api = NinjaAPI(
     title="通办 API",
     version="1",
-    description="一体化在线政务服务平台接口。错误响应统一为 {\"code\": ..., \"message\": ...}，message 为中文说明。",
+    description=(
+        '一体化在线政务服务平台接口。错误响应统一为 {"code": ..., "message": ...}，message 为中文说明。'
+    ),
     urls_namespace="api",
 )
 api.add_router("/core/", core_router)

@@ -4,12 +4,12 @@ change, the service centre's catalogue administrator reviews and publishes it (f
 import pytest
 from django.core.exceptions import ValidationError
 
+from tests.catalog.factories import COMPLETE_GUIDE, department, liuan, published_item
 from tongban.accounts import services as accounts
 from tongban.accounts.models import Role
 from tongban.catalog import services as catalog
 from tongban.catalog.scope import manageable
 from tongban.core.models import Organisation
-from tests.catalog.factories import COMPLETE_GUIDE, department, liuan, published_item
 
 pytestmark = pytest.mark.django_db
 

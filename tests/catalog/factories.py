@@ -7,9 +7,9 @@ import itertools
 import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
-from stdnum.cn import uscc
 
 from tongban.catalog import services
+from tongban.core.identifiers import credit_code_check_char
 from tongban.core.models import Organisation, Region
 
 _serial = itertools.count(1)
@@ -18,7 +18,7 @@ _serial = itertools.count(1)
 def credit_code(region_code: str) -> str:
     """A valid government-body credit code ("11" + region + 9-char id + check char)."""
     first17 = f"11{region_code[:6]}{next(_serial):08d}X"
-    return first17 + uscc.calc_check_digit(first17)
+    return first17 + credit_code_check_char(first17)
 
 
 def region(code: str, name: str, level: int, parent: Region | None = None) -> Region:

@@ -431,7 +431,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "catalog.publish_itemversion",
     ],
     # 部门负责人 may prepare changes to their department's guides; review stays with 事项管理员.
-    Role.DEPARTMENT_HEAD: ["catalog.view_itemversion", "catalog.add_itemversion", "catalog.change_itemversion"],
+    Role.DEPARTMENT_HEAD: [
+        "catalog.view_itemversion",
+        "catalog.add_itemversion",
+        "catalog.change_itemversion",
+    ],
     Role.SUPERVISOR: ["catalog.view_itemversion"],
 }
 

@@ -16,13 +16,24 @@ def validate_opening_hours(periods: object) -> None:
         raise ValidationError("办公时间应为时段列表。", code="opening-hours-not-list")
     for index, period in enumerate(periods, start=1):
         if not isinstance(period, dict) or set(period) - {"days", "open", "close"}:
-            raise ValidationError(f"第 {index} 个时段格式不正确，应包含 days、open、close。", code="opening-hours-format")
+            raise ValidationError(
+                f"第 {index} 个时段格式不正确，应包含 days、open、close。", code="opening-hours-format"
+            )
         days = period.get("days")
         if not isinstance(days, list) or not days or any(d not in WEEKDAY_NAMES for d in days):
-            raise ValidationError(f"第 {index} 个时段的星期应为 1（周一）到 7（周日）的列表。", code="opening-hours-days")
+            raise ValidationError(
+                f"第 {index} 个时段的星期应为 1（周一）到 7（周日）的列表。", code="opening-hours-days"
+            )
         opens, closes = period.get("open", ""), period.get("close", "")
-        if not (isinstance(opens, str) and _TIME_RE.match(opens) and isinstance(closes, str) and _TIME_RE.match(closes)):
-            raise ValidationError(f"第 {index} 个时段的时间应写成 09:00 这样的格式。", code="opening-hours-time")
+        if not (
+            isinstance(opens, str)
+            and _TIME_RE.match(opens)
+            and isinstance(closes, str)
+            and _TIME_RE.match(closes)
+        ):
+            raise ValidationError(
+                f"第 {index} 个时段的时间应写成 09:00 这样的格式。", code="opening-hours-time"
+            )
         if opens >= closes:
             raise ValidationError(f"第 {index} 个时段的开始时间应早于结束时间。", code="opening-hours-order")
 

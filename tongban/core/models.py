@@ -27,7 +27,12 @@ class Region(models.Model):
     name = models.CharField("名称", max_length=64)
     level = models.PositiveSmallIntegerField("层级", choices=Level.choices)
     parent = models.ForeignKey(
-        "self", verbose_name="上级区划", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self",
+        verbose_name="上级区划",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
     )
     path = models.CharField("区划路径", max_length=80, unique=True, editable=False)
     is_active = models.BooleanField("有效", default=True)
@@ -41,6 +46,10 @@ class Region(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args, **kwargs):
+        self.path = (self.parent.path if self.parent_id else "") + self.code + "/"
+        super().save(*args, **kwargs)
+
     @property
     def full_name(self) -> str:
         names = []
@@ -49,10 +58,6 @@ class Region(models.Model):
             names.append(node.name)
             node = node.parent
         return "".join(reversed(names))
-
-    def save(self, *args, **kwargs):
-        self.path = (self.parent.path if self.parent_id else "") + self.code + "/"
-        super().save(*args, **kwargs)
 
 
 class Organisation(models.Model):
@@ -70,9 +75,16 @@ class Organisation(models.Model):
     short_name = models.CharField("简称", max_length=40, blank=True)
     credit_code = models.CharField("统一社会信用代码", max_length=18, unique=True)
     kind = models.CharField("类别", max_length=24, choices=Kind.choices, default=Kind.DEPARTMENT)
-    region = models.ForeignKey(Region, verbose_name="所属区划", on_delete=models.PROTECT, related_name="organisations")
+    region = models.ForeignKey(
+        Region, verbose_name="所属区划", on_delete=models.PROTECT, related_name="organisations"
+    )
     parent = models.ForeignKey(
-        "self", verbose_name="上级机构", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self",
+        verbose_name="上级机构",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
     )
     phone = models.CharField("联系电话", max_length=40, blank=True)
     address = models.CharField("地址", max_length=200, blank=True)
@@ -98,9 +110,16 @@ class ServiceHall(models.Model):
 
     name = models.CharField("名称", max_length=100)
     kind = models.CharField("类型", max_length=20, choices=Kind.choices)
-    region = models.ForeignKey(Region, verbose_name="所属区划", on_delete=models.PROTECT, related_name="halls")
+    region = models.ForeignKey(
+        Region, verbose_name="所属区划", on_delete=models.PROTECT, related_name="halls"
+    )
     operator = models.ForeignKey(
-        Organisation, verbose_name="管理机构", null=True, blank=True, on_delete=models.PROTECT, related_name="halls"
+        Organisation,
+        verbose_name="管理机构",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="halls",
     )
     address = models.CharField("地址", max_length=200)
     longitude = models.DecimalField("经度", max_digits=9, decimal_places=6, null=True, blank=True)
@@ -111,7 +130,9 @@ class ServiceHall(models.Model):
         blank=True,
         help_text='时段列表，例如 [{"days": [1,2,3,4,5], "open": "09:00", "close": "12:00"}]，1 表示周一。',
     )
-    hours_note = models.CharField("办公时间说明", max_length=200, blank=True, help_text="例如：法定节假日除外，周六上午延时服务")
+    hours_note = models.CharField(
+        "办公时间说明", max_length=200, blank=True, help_text="例如：法定节假日除外，周六上午延时服务"
+    )
     phone = models.CharField("咨询电话", max_length=40, blank=True)
     is_active = models.BooleanField("开放", default=True)
 
@@ -139,12 +160,18 @@ class Window(models.Model):
         DELIVERY = "delivery", "统一出件窗口"
         HELP = "help", "帮办代办窗口"
 
-    hall = models.ForeignKey(ServiceHall, verbose_name="所在大厅", on_delete=models.CASCADE, related_name="windows")
+    hall = models.ForeignKey(
+        ServiceHall, verbose_name="所在大厅", on_delete=models.CASCADE, related_name="windows"
+    )
     number = models.CharField("窗口号", max_length=12)
     name = models.CharField("名称", max_length=60)
     kind = models.CharField("类型", max_length=20, choices=Kind.choices, default=Kind.COMPREHENSIVE)
     organisations = models.ManyToManyField(
-        Organisation, verbose_name="进驻部门", blank=True, related_name="windows", help_text="专项窗口所属部门"
+        Organisation,
+        verbose_name="进驻部门",
+        blank=True,
+        related_name="windows",
+        help_text="专项窗口所属部门",
     )
     is_active = models.BooleanField("启用", default=True)
 
@@ -152,7 +179,9 @@ class Window(models.Model):
         verbose_name = "窗口"
         verbose_name_plural = "窗口"
         ordering = ["hall", "number"]
-        constraints = [models.UniqueConstraint(fields=["hall", "number"], name="window_unique_number_per_hall")]
+        constraints = [
+            models.UniqueConstraint(fields=["hall", "number"], name="window_unique_number_per_hall")
+        ]
 
     def __str__(self) -> str:
         return f"{self.hall.name} {self.number} {self.name}"

@@ -19,7 +19,9 @@ class Command(BaseCommand):
         # The autoreloader re-runs this command in a child with RUN_MAIN=true: start one worker only.
         if os.environ.get("RUN_MAIN") != "true":
             worker = subprocess.Popen([sys.executable, "manage.py", "run_huey", "--quiet"])
-            self.stdout.write(f"后台任务进程已启动（pid {worker.pid}）。网站地址：http://{addr}/  按 Ctrl+C 停止。")
+            self.stdout.write(
+                f"后台任务进程已启动（pid {worker.pid}）。网站地址：http://{addr}/  按 Ctrl+C 停止。"
+            )
         try:
             call_command("runserver", addr)
         finally:
