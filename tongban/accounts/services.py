@@ -436,7 +436,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "catalog.add_itemversion",
         "catalog.change_itemversion",
     ],
-    Role.SUPERVISOR: ["catalog.view_itemversion"],
+    Role.SUPERVISOR: ["catalog.view_itemversion", "cases.view_application"],
+    # 综合窗口: registers walk-in applications for any item and pre-reviews its own scope's queue.
+    Role.WINDOW_CLERK: ["cases.view_application", "cases.accept_application", "cases.register_application"],
+    Role.VILLAGE_HELPER: ["cases.register_application"],
 }
 
 

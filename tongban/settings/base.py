@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "tongban.core",
     "tongban.accounts",
     "tongban.catalog",
+    "tongban.cases",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,268 @@
+"""办件受理 — applications from submission to acceptance (the front half of case handling).
+
+Status machine (services.py is the only place that changes it)::
+
+    draft ─submit→ submitted ─request_corrections→ correction_requested ─resubmit→ submitted
+    submitted ─accept→ accepted | ─accept_with_gaps→ accepted_with_gaps | ─refuse→ refused
+    submitted ─complete_on_the_spot→ completed (即办件)
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from tongban.accounts.crypto import EncryptedCharField
+
+
+class Channel(models.TextChoices):
+    """申请渠道."""
+
+    ONLINE = "online", "网上申请"
+    WINDOW = "window", "窗口登记"
+    HELPER = "helper", "帮办代办"
+    MOBILE = "mobile", "移动端"
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", "草稿"
+    SUBMITTED = "submitted", "已提交待预审"
+    CORRECTION_REQUESTED = "correction_requested", "待补正"
+    ACCEPTED = "accepted", "已受理"
+    ACCEPTED_WITH_GAPS = "accepted_with_gaps", "容缺受理"
+    REFUSED = "refused", "不予受理"
+    COMPLETED = "completed", "已办结"
+
+
+class Application(models.Model):
+    """办件申请 — one application for one item, pinned to the guide version it was made under.
+
+    ``received_date`` is the 收件日期 of the current submission round: the five-working-day
+    window for a correction notice (《行政许可法》第三十二条) counts from it, and the statutory
+    time limit counts from the day after it once accepted.
+    """
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="申请人账号",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="applications",
+    )
+    applicant_person = models.ForeignKey(
+        "accounts.Person", verbose_name="申请人（自然人）", null=True, blank=True, on_delete=models.PROTECT
+    )
+    applicant_enterprise = models.ForeignKey(
+        "accounts.Enterprise", verbose_name="申请人（法人）", null=True, blank=True, on_delete=models.PROTECT
+    )
+    applicant_name = models.CharField("申请人名称", max_length=120)
+    applicant_id_index = models.CharField("证件号码索引", max_length=64, db_index=True, blank=True)
+    applicant_id_number = EncryptedCharField("证件号码（密文）", blank=True)
+    applicant_phone = EncryptedCharField("联系电话（密文）", blank=True)
+    channel = models.CharField("申请渠道", max_length=8, choices=Channel.choices, default=Channel.ONLINE)
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="登记人（窗口人员/帮办员）",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    delegation = models.ForeignKey(
+        "accounts.Delegation", verbose_name="代办授权", null=True, blank=True, on_delete=models.PROTECT
+    )
+    window = models.ForeignKey(
+        "core.Window", verbose_name="登记窗口", null=True, blank=True, on_delete=models.SET_NULL
+    )
+    implementation = models.ForeignKey(
+        "catalog.ItemImplementation",
+        verbose_name="事项",
+        on_delete=models.PROTECT,
+        related_name="applications",
+    )
+    version = models.ForeignKey(
+        "catalog.ItemVersion", verbose_name="办事指南版本", on_delete=models.PROTECT, related_name="+"
+    )
+    # Copied from the implementation so the data-scope filter is one indexed WHERE clause.
+    region = models.ForeignKey(
+        "core.Region", verbose_name="实施区划", on_delete=models.PROTECT, related_name="+"
+    )
+    department = models.ForeignKey(
+        "core.Organisation", verbose_name="实施主体", on_delete=models.PROTECT, related_name="+"
+    )
+    answers = models.JSONField("情形选择", default=dict, blank=True)
+    form_data = models.JSONField("申请表", default=dict, blank=True)
+    idempotency_key = models.CharField("幂等键", max_length=64, blank=True)
+    status = models.CharField("状态", max_length=24, choices=Status.choices, default=Status.DRAFT)
+    round = models.PositiveSmallIntegerField("提交轮次", default=0)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+    submitted_at = models.DateTimeField("提交时间", null=True, blank=True)
+    received_date = models.DateField("收件日期", null=True, blank=True)
+    accepted_at = models.DateTimeField("受理时间", null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="受理人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    deemed_accepted = models.BooleanField("视为受理（第三十二条）", default=False)
+    case_number = models.CharField("办件编号", max_length=50, unique=True, null=True, blank=True)
+    legal_limit_days = models.PositiveSmallIntegerField("法定时限（工作日）", null=True, blank=True)
+    deadline = models.DateField("法定办结期限", null=True, blank=True)
+    deadline_provisional = models.BooleanField("期限为暂定（节假日安排未公布）", default=False)
+    gaps = models.JSONField("容缺材料", default=list, blank=True)
+    gaps_due_date = models.DateField("容缺补齐期限", null=True, blank=True)
+    refusal_reason = models.TextField("不予受理理由", blank=True)
+    refusal_notice = models.FileField("不予受理决定书", upload_to="cases/notices/%Y/%m/", blank=True)
+    decided_at = models.DateTimeField("预审决定时间", null=True, blank=True)
+    completed_at = models.DateTimeField("办结时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "办件申请"
+        verbose_name_plural = "办件申请"
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="cases_application_idempotency",
+            )
+        ]
+        indexes = [models.Index(fields=["status", "received_date"])]
+        permissions = [
+            ("accept_application", "可受理、补正、不予受理办件"),
+            ("register_application", "可在窗口登记办件"),
+        ]
+
+    def __str__(self) -> str:
+        return self.case_number or f"申请 #{self.pk}"
+
+    @property
+    def reference(self) -> str:
+        return self.case_number or f"SQ{self.pk:08d}"
+
+
+class MaterialFile(models.Model):
+    """申请材料文件 — one uploaded file (or a commitment 告知承诺) for one catalogue material."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="files")
+    material = models.ForeignKey(
+        "catalog.Material", verbose_name="材料", on_delete=models.PROTECT, related_name="+"
+    )
+    file = models.FileField("文件", upload_to="cases/materials/%Y/%m/", blank=True)
+    original_name = models.CharField("原文件名", max_length=200, blank=True)
+    content_type = models.CharField("文件类型", max_length=60, blank=True)
+    size = models.PositiveIntegerField("大小（字节）", default=0)
+    sha256 = models.CharField("SHA-256", max_length=64, blank=True)
+    by_commitment = models.BooleanField("告知承诺替代", default=False)
+    uploaded_at = models.DateTimeField("上传时间", auto_now_add=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    superseded = models.BooleanField("已被替换", default=False)
+
+    class Meta:
+        verbose_name = "申请材料文件"
+        verbose_name_plural = "申请材料文件"
+        ordering = ["application", "material__order", "id"]
+
+    def __str__(self) -> str:
+        return self.original_name or ("告知承诺" if self.by_commitment else "")
+
+
+class CorrectionNotice(models.Model):
+    """一次性补正告知书 — one notice per submission round listing every problem."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="notices")
+    round = models.PositiveSmallIntegerField("提交轮次")
+    items = models.JSONField("补正事项", default=list)
+    note = models.TextField("说明", blank=True)
+    issued_at = models.DateTimeField("告知时间", auto_now_add=True)
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    answered_at = models.DateTimeField("补正提交时间", null=True, blank=True)
+    form_hash = models.CharField("告知时申请表摘要", max_length=64, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = "补正告知"
+        verbose_name_plural = "补正告知"
+        ordering = ["application", "round"]
+        constraints = [
+            models.UniqueConstraint(fields=["application", "round"], name="cases_one_notice_per_round")
+        ]
+
+    def __str__(self) -> str:
+        return f"补正告知 {self.application_id}/{self.round}"
+
+
+class CaseEvent(models.Model):
+    """办件过程记录 — every transition, who did it, for whom and why."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="events")
+    action = models.CharField("动作", max_length=40)
+    from_status = models.CharField("原状态", max_length=24, blank=True)
+    to_status = models.CharField("新状态", max_length=24)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    on_behalf_of = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.TextField("说明", blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField("时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "办件过程记录"
+        verbose_name_plural = "办件过程记录"
+        ordering = ["application", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.application_id} {self.action}"
+
+
+class CaseNumberCounter(models.Model):
+    """办件编号日序号 — one row per (item, day), incremented under a row lock: no gaps, no collisions."""
+
+    implementation = models.ForeignKey(
+        "catalog.ItemImplementation", on_delete=models.CASCADE, related_name="+"
+    )
+    date = models.DateField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "办件编号计数"
+        verbose_name_plural = "办件编号计数"
+        constraints = [
+            models.UniqueConstraint(fields=["implementation", "date"], name="cases_counter_unique_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.implementation_id} {self.date} {self.last}"
+
+
+class Message(models.Model):
+    """站内信 — a message in the applicant's personal centre."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="case_messages"
+    )
+    application = models.ForeignKey(
+        Application, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    title = models.CharField("标题", max_length=100)
+    body = models.TextField("内容")
+    created_at = models.DateTimeField("时间", auto_now_add=True)
+    read_at = models.DateTimeField("已读时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "站内信"
+        verbose_name_plural = "站内信"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.title
