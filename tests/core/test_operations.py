@@ -116,3 +116,11 @@ def test_production_settings_are_safe_by_default():
 def test_pages_send_a_content_security_policy(client):
     response = client.get("/healthz")
     assert "default-src 'self'" in response["Content-Security-Policy"]
+
+
+def test_access_log_lines_pass_the_masking_filter():
+    # runserver's access log carries query strings; it must use our masking handler, not Django's.
+    logger = logging.getLogger("django.server")
+    filters = [f for handler in logger.handlers for f in handler.filters]
+    assert any(isinstance(f, MaskPersonalDataFilter) for f in filters)
+    assert logger.propagate is False

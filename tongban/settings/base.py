@@ -194,6 +194,8 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         "huey": {"level": "INFO"},
         "axes": {"level": "WARNING"},
+        # runserver's access log: through our handler so query strings are masked too.
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
 
