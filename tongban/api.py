@@ -6,6 +6,7 @@ Each capability app contributes a ninja Router from its own ``api.py``; add it h
 from ninja import NinjaAPI
 
 from tongban.accounts.api import router as accounts_router
+from tongban.cases.api import router as cases_router
 from tongban.catalog.api import router as catalog_router
 from tongban.core.api import router as core_router
 
@@ -20,6 +21,7 @@ api = NinjaAPI(
 api.add_router("/core/", core_router)
 api.add_router("/accounts/", accounts_router)
 api.add_router("/catalog/", catalog_router)
+api.add_router("/cases/", cases_router)
 
 from tongban.core.api import install_error_handlers  # noqa: E402
 

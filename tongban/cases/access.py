@@ -1,0 +1,48 @@
+"""Who may open and edit an application (shared by API and pages)."""
+
+from __future__ import annotations
+
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+
+from tongban.accounts.scope import scope_for
+from tongban.cases.models import Application
+
+PROGRESS_LIMIT = 10  # queries per client address per hour (no enumeration of case numbers)
+
+
+def can_edit(user, app: Application) -> bool:
+    """The applicant, or the clerk/helper who registered the application for them."""
+    return user.is_authenticated and user.pk in (app.owner_id, app.registered_by_id)
+
+
+def can_view(user, app: Application) -> bool:
+    if can_edit(user, app):
+        return True
+    return scope_for(user).can_see(app, region_field="region", department_field="department")
+
+
+def get_for(user, pk: int, *, edit: bool = False) -> Application:
+    app = (
+        Application.objects.select_related("implementation__basic_item", "version", "department")
+        .filter(pk=pk)
+        .first()
+    )
+    if app is None or not (can_edit(user, app) if edit else can_view(user, app)):
+        raise Http404("办件不存在")
+    return app
+
+
+def throttle_progress(address: str | None) -> None:
+    key = f"cases:progress:{address or 'unknown'}"
+    count = cache.get_or_set(key, 0, 3600)
+    if count >= PROGRESS_LIMIT:
+        raise ValidationError("查询过于频繁，请一小时后再试。", code="rate-limited")
+    try:
+        cache.incr(key)
+    except ValueError:
+        cache.set(key, 1, 3600)
+
+
+__all__ = ["PermissionDenied", "can_edit", "can_view", "get_for", "throttle_progress"]
