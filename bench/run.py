@@ -3,7 +3,7 @@ each reported next to a trivial indexed query measured in the same run (ratios, 
 a shared 2-core machine gives unstable absolute numbers).
 
 Usage: `make bench` (SQLite under var/) or `DATABASE_URL=postgres://... make bench`.
-Writes bench/results/latest.json and bench/results/latest.md.
+Writes bench/results/latest-<database>.json and latest-<database>.md.
 """
 
 from __future__ import annotations
@@ -88,7 +88,7 @@ def main() -> None:
     }
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
-    (out / "latest.json").write_text(
+    (out / f"latest-{connection.vendor}.json").write_text(
         json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
     )
     table = [
@@ -102,7 +102,7 @@ def main() -> None:
         f"| add_working_days(receipt, 20) | {workdays['p50_ms']} | {workdays['p95_ms']} | "
         f"{result['ratios_to_trivial_p50']['add_working_days_20']} |",
     ]
-    (out / "latest.md").write_text("\n".join(table) + "\n", encoding="utf-8")
+    (out / f"latest-{connection.vendor}.md").write_text("\n".join(table) + "\n", encoding="utf-8")
     print("\n".join(table))
 
 
