@@ -70,7 +70,7 @@ def main() -> None:
 
     trivial = measure(lambda: Region.objects.filter(code="341502").exists(), ROUNDS * len(QUERIES))
     search = {q: measure(lambda q=q: search_items(q, region="341502"), ROUNDS) for q in QUERIES}
-    search_p50 = statistics.median(r["p50_ms"] for r in search.values())
+    search_p50 = round(statistics.median(r["p50_ms"] for r in search.values()), 3)
     search_p95 = max(r["p95_ms"] for r in search.values())
     workdays = measure(lambda: add_working_days(date(2026, 9, 18), 20), ROUNDS * 4)
 
