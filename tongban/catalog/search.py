@@ -8,6 +8,7 @@ an edited synonym works at once.
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 
@@ -134,18 +135,55 @@ def clear_synonym_cache(**kwargs) -> None:
     _synonym_cache["value"] = None
 
 
+# Measure words and fillers people put inside a phrase ("开个饭店", "开一家奶茶店", "身份证过期了"):
+# removed before matching synonym phrases and aliases, never from the text query itself.
+_FILLERS = re.compile(r"一个|一家|一间|一下|个|家|间|了|的|啦|呀")
+
+
+def _phrase_forms(query: str) -> tuple[str, ...]:
+    lowered = query.lower()
+    return (lowered, _FILLERS.sub("", lowered))
+
+
+@dataclass
+class QueryTerms:
+    """A query, segmented and weighed.
+
+    ``typed``: tokens of the query itself; ``phrases``: whole synonym expansions ("食品经营") and
+    whole aliases found in the query — the strongest evidence; ``fragments``: the segments of those
+    phrases ("食品", "居民", "保障") — weak evidence, they only help rank among real matches.
+    """
+
+    typed: list[str]
+    phrases: list[str]
+    fragments: list[str]
+
+    @property
+    def all(self) -> list[str]:
+        return list(dict.fromkeys(self.typed + self.phrases + self.fragments))
+
+
+def analyse(query: str) -> QueryTerms:
+    synonyms = _load_synonyms()
+    forms = _phrase_forms(query)
+    typed = text.tokens(query)
+    phrases: list[str] = []
+    fragments: list[str] = []
+    for phrase, expansions in synonyms:
+        if any(phrase in form for form in forms):
+            for expansion in expansions:
+                phrases.append(expansion.lower())
+                fragments.extend(text.tokens(expansion, drop_stopwords=False))
+    phrases = list(dict.fromkeys(phrases))
+    fragments = [t for t in dict.fromkeys(fragments) if t not in phrases and t not in typed]
+    return QueryTerms(typed=typed, phrases=phrases, fragments=fragments)
+
+
 def query_terms(query: str) -> tuple[list[str], list[str]]:
     """(terms typed, terms added by synonyms) — both already segmented."""
-    synonyms = _load_synonyms()
-    typed = text.tokens(query)
-    added: list[str] = []
-    for phrase, expansions in synonyms:
-        if phrase in query:
-            for expansion in expansions:
-                added.extend(text.tokens(expansion, drop_stopwords=False))
-                added.append(expansion.lower())
-    added = [t for t in dict.fromkeys(added) if t not in typed]
-    return typed, added
+    terms = analyse(query)
+    added = [t for t in terms.phrases + terms.fragments if t not in terms.typed]
+    return terms.typed, list(dict.fromkeys(added))
 
 
 def _candidates(terms: list[str]) -> dict[int, float]:
@@ -190,6 +228,43 @@ def _region_filter(queryset, region_code: str | None):
     return queryset.filter(Q(region_path__startswith=region.path) | Q(region_path__in=ancestors))
 
 
+STRONG_MATCH = 3.0
+KEEP_RATIO = 0.2
+
+
+def _score(name: str, entry_tokens: set[str], forms: list[str], terms: QueryTerms) -> float:
+    """What the user will recognise as relevant: the item's name first, then its aliases and keywords.
+
+    The query as typed (or without its fillers) inside the name or equal to an alias is the best
+    evidence; whole synonym targets come next; typed words; fragments of synonym targets last.
+    """
+    score = 0.0
+    if any(form in name for form in forms):
+        score += 4.0
+    elif any(form in entry_tokens for form in forms):
+        score += 3.5  # an alias typed exactly ("开饭店", "残疾证")
+    for phrase in terms.phrases:
+        if phrase in name:
+            score += 3.0
+        elif phrase in entry_tokens:
+            score += 1.5
+    for token in terms.typed:
+        if token in GENERIC:
+            continue
+        if token in name:
+            score += 1.0
+        elif token in entry_tokens:
+            score += 0.5
+    for token in terms.fragments:
+        if token in GENERIC:
+            continue
+        if token in name:
+            score += 0.3
+        elif token in entry_tokens:
+            score += 0.15
+    return score
+
+
 def search_items(
     query: str,
     region: str | None = None,
@@ -205,9 +280,9 @@ def search_items(
     ``collapse``: one hit per basic item (the one nearest to ``region``), as the portal shows.
     """
     query = (query or "").strip()[:100]
-    typed, added = query_terms(query)
-    specific = [t for t in typed + added if t not in GENERIC]
-    ranks = _candidates(specific or typed + added)
+    terms = analyse(query)
+    specific = [t for t in terms.all if t not in GENERIC]
+    ranks = _candidates(specific or terms.all)
     if not ranks:
         return []
     entries = _region_filter(SearchEntry.objects.filter(pk__in=ranks.keys()), region)
@@ -224,20 +299,19 @@ def search_items(
         "implementation__region__code",
     )
     top = max(ranks.values()) or 1.0
+    forms = [f for f in _phrase_forms(query) if f]
     scored: list[tuple[float, str, int, int, str]] = []
-    lowered = query.lower()
     for pk, name, tokens, region_path, weight, impl_id, item_id, region_code in rows:
-        item_name = name.lower()
-        entry_tokens = set(tokens.split())
-        score = ranks[pk] / top
-        score += 3.0 if lowered and lowered in item_name else 0.0
-        score += sum(1.0 for t in typed if t in item_name and t not in GENERIC)
-        score += sum(0.6 for t in added if t in item_name and t not in GENERIC)
-        score += sum(0.4 for t in typed + added if t in entry_tokens and t not in GENERIC)
+        score = _score(name.lower(), set(tokens.split()), forms, terms) + 0.5 * ranks[pk] / top
         score += 0.3 * weight
         # nearer levels first when several regions implement the same item
         score -= 0.01 * region_path.count("/")
         scored.append((score, region_path, impl_id, item_id, region_code))
+    # Once something matches well, drop rows that only share a weak word with the query
+    # ("身份证过期" should not list 内地居民结婚登记 because of 居民).
+    best_score = max((row[0] for row in scored), default=0.0)
+    if best_score >= STRONG_MATCH:
+        scored = [row for row in scored if row[0] >= best_score * KEEP_RATIO]
     scored.sort(key=lambda r: (-r[0], r[1], r[2]))
     if collapse:
         scored = _collapse(scored, region)
