@@ -14,6 +14,7 @@ urlpatterns = [
     path("accounts/o/", include("tongban.accounts.oidc_urls")),
     path("accounts/", include("tongban.accounts.urls")),
     path("services/", include("tongban.catalog.urls")),
+    path("cases/", include("tongban.cases.urls")),
     path("", include("tongban.core.urls")),
 ]
 

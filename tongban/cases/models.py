@@ -199,6 +199,19 @@ class CorrectionNotice(models.Model):
         return f"补正告知 {self.application_id}/{self.round}"
 
 
+EVENT_LABELS = {
+    "create": "创建申请",
+    "submit": "提交申请",
+    "request_corrections": "一次性告知补正",
+    "resubmit": "补正后重新提交",
+    "accept": "受理",
+    "deemed_accept": "依法视为受理",
+    "accept_with_gaps": "容缺受理",
+    "refuse": "不予受理",
+    "complete_on_the_spot": "即办办结",
+}
+
+
 class CaseEvent(models.Model):
     """办件过程记录 — every transition, who did it, for whom and why."""
 
@@ -223,6 +236,10 @@ class CaseEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.application_id} {self.action}"
+
+    @property
+    def action_label(self) -> str:
+        return EVENT_LABELS.get(self.action, self.action)
 
 
 class CaseNumberCounter(models.Model):
