@@ -75,6 +75,94 @@ def population_source() -> PopulationSource:
     return POPULATION_SOURCES[settings.POPULATION_SOURCE]()
 
 
+# ---- Social-security card data source (L2 by card) ------------------------------------------
+
+
+def normalise_card_number(value: str) -> str:
+    """社会保障卡卡号: letters and digits, compared upper-case without spaces."""
+    return "".join((value or "").split()).upper()
+
+
+class SocialSecuritySource(Protocol):
+    name: str
+
+    def matches(self, card_number: str, name: str, id_number: str) -> bool: ...
+
+
+class LocalSocialSecuritySource:
+    """Looks the card up in SocialSecurityCardRecord (seeded by demo data); the data-exchange
+    module will register a source backed by the human-resources and social-security card
+    database. Only a valid card whose holder's name and ID number both match counts."""
+
+    name = "local"
+
+    def matches(self, card_number: str, name: str, id_number: str) -> bool:
+        from tongban.accounts.crypto import blind_index
+        from tongban.accounts.models import SocialSecurityCardRecord
+
+        return SocialSecurityCardRecord.objects.filter(
+            card_index=blind_index(normalise_card_number(card_number), "ss-card"),
+            name=name.strip(),
+            id_index=blind_index(id_number, "resident-id"),
+            is_valid=True,
+        ).exists()
+
+
+SOCIAL_SECURITY_SOURCES: dict[str, type] = {"local": LocalSocialSecuritySource}
+
+
+def social_security_source() -> SocialSecuritySource:
+    return SOCIAL_SECURITY_SOURCES[getattr(settings, "SOCIAL_SECURITY_SOURCE", "local")]()
+
+
+# ---- Legal-entity registry (enterprise verification) -----------------------------------------
+
+
+@dataclass(frozen=True)
+class LegalEntity:
+    credit_code: str
+    name: str
+    legal_rep_name: str
+    legal_rep_id_index: str
+    region_id: int | None
+    active: bool
+
+
+class LegalEntityRegistry(Protocol):
+    name: str
+
+    def lookup(self, credit_code: str) -> LegalEntity | None: ...
+
+
+class LocalLegalEntityRegistry:
+    """Reads LegalEntityRecord (seeded by demo data); stands in for the market-supervision
+    registry that the data-exchange module will connect."""
+
+    name = "local"
+
+    def lookup(self, credit_code: str) -> LegalEntity | None:
+        from tongban.accounts.models import LegalEntityRecord
+
+        row = LegalEntityRecord.objects.filter(credit_code=credit_code).first()
+        if row is None:
+            return None
+        return LegalEntity(
+            row.credit_code,
+            row.name,
+            row.legal_rep_name,
+            row.legal_rep_id_index,
+            row.region_id,
+            row.status == "active",
+        )
+
+
+LEGAL_ENTITY_REGISTRIES: dict[str, type] = {"local": LocalLegalEntityRegistry}
+
+
+def legal_entity_registry() -> LegalEntityRegistry:
+    return LEGAL_ENTITY_REGISTRIES[getattr(settings, "LEGAL_ENTITY_REGISTRY", "local")]()
+
+
 # ---- Face verification (L3) -------------------------------------------------------------------
 
 

@@ -6,7 +6,7 @@ from django import forms
 from django.utils import timezone
 
 from tongban.accounts.models import AgentScope, DelegationScope, Role
-from tongban.core.forms_fields import MobileNumberField, ResidentIdField
+from tongban.core.forms_fields import CreditCodeField, MobileNumberField, ResidentIdField
 
 
 class SendCodeMixin(forms.Form):
@@ -118,3 +118,73 @@ class ClientForm(forms.Form):
     post_logout_redirect_uris = forms.CharField(
         label="退出后回调地址", required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
+
+
+class _RegionChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return f"{'　' * max(0, obj.level - 1)}{obj.name}（{obj.code}）"
+
+
+def _placement_fields():
+    from tongban.core.models import Organisation, Region
+
+    department = forms.ModelChoiceField(
+        label="所在部门",
+        queryset=Organisation.objects.filter(is_active=True).order_by("region__path", "name"),
+    )
+    region = _RegionChoiceField(
+        label="服务区划",
+        queryset=Region.objects.filter(is_active=True).order_by("path"),
+        required=False,
+        help_text="部门所在区划或其下级区划；留空则为部门所在区划",
+    )
+    return department, region
+
+
+class StaffCreateForm(forms.Form):
+    name = forms.CharField(label="姓名", max_length=60)
+    username = forms.CharField(
+        label="登录账号", max_length=30, help_text="小写字母、数字或 . _ -，例如 la-zhang"
+    )
+    phone = MobileNumberField(label="手机号码")
+    department = forms.ModelChoiceField(label="所在部门", queryset=None)
+    region = forms.ModelChoiceField(label="服务区划", queryset=None, required=False)
+    title = forms.CharField(label="职务", max_length=60, required=False)
+    roles = forms.MultipleChoiceField(
+        label="初始角色", choices=Role.choices, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["department"], self.fields["region"] = _placement_fields()
+
+
+class StaffEditForm(forms.Form):
+    department = forms.ModelChoiceField(label="所在部门", queryset=None)
+    region = forms.ModelChoiceField(label="服务区划", queryset=None, required=False)
+    title = forms.CharField(label="职务", max_length=60, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["department"], self.fields["region"] = _placement_fields()
+
+
+class PersonLookupForm(forms.Form):
+    q = forms.CharField(label="手机号码或公民身份号码", max_length=20)
+
+
+class RevealForm(forms.Form):
+    field = forms.ChoiceField(label="查看", choices=[("id_number", "身份证号码"), ("phone", "手机号码")])
+    purpose = forms.CharField(label="查看事由", max_length=100, help_text="例如：核验身份、电话回访")
+
+
+class SocialSecurityCardForm(forms.Form):
+    card_number = forms.CharField(
+        label="社会保障卡卡号", max_length=20, help_text="卡面上的卡号（不是身份证号码）"
+    )
+
+
+class EnterpriseAddForm(forms.Form):
+    credit_code = CreditCodeField(label="统一社会信用代码")
+    name = forms.CharField(label="企业名称", max_length=120, help_text="与营业执照一致")
+    legal_rep_name = forms.CharField(label="法定代表人姓名", max_length=60)

@@ -222,6 +222,8 @@ class StaffProfile(models.Model):
         "core.Region", verbose_name="服务区划", on_delete=models.PROTECT, related_name="staff"
     )
     title = models.CharField("职务", max_length=60, blank=True)
+    # Work phone for contacting the member of staff; encrypted like every phone number.
+    phone = EncryptedCharField("联系电话（密文）", blank=True)
     is_active = models.BooleanField("在岗", default=True)
 
     class Meta:
@@ -395,6 +397,57 @@ class PopulationRecord(models.Model):
     class Meta:
         verbose_name = "人口库记录（本地）"
         verbose_name_plural = "人口库记录（本地）"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SocialSecurityCardRecord(models.Model):
+    """社会保障卡记录（本地演示数据源）— stand-in for the human-resources and social-security
+    card database. Card number, name and ID number (as blind indexes) are enough to answer
+    "does this card belong to this person"."""
+
+    card_index = models.CharField("社会保障卡号索引", max_length=64, unique=True)
+    name = models.CharField("姓名", max_length=60)
+    id_index = models.CharField("身份号码索引", max_length=64, db_index=True)
+    is_valid = models.BooleanField("卡片有效", default=True, help_text="挂失、注销的卡不能用于核验")
+
+    class Meta:
+        verbose_name = "社会保障卡记录（本地）"
+        verbose_name_plural = "社会保障卡记录（本地）"
+
+    def __str__(self) -> str:
+        from tongban.core.identifiers import mask_name
+
+        return mask_name(self.name)
+
+
+class LegalEntityRecord(models.Model):
+    """法人库记录（本地演示数据源）— stand-in for the market-supervision legal-entity registry
+    used to verify an enterprise by its credit code, name and legal representative."""
+
+    credit_code = models.CharField("统一社会信用代码", max_length=18, unique=True)
+    name = models.CharField("名称", max_length=120)
+    legal_rep_name = models.CharField("法定代表人", max_length=60)
+    legal_rep_id_index = models.CharField("法定代表人身份号码索引", max_length=64, db_index=True)
+    region = models.ForeignKey(
+        "core.Region",
+        verbose_name="登记区划",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    status = models.CharField(
+        "登记状态",
+        max_length=12,
+        choices=[("active", "存续"), ("revoked", "吊销"), ("cancelled", "注销")],
+        default="active",
+    )
+
+    class Meta:
+        verbose_name = "法人库记录（本地）"
+        verbose_name_plural = "法人库记录（本地）"
 
     def __str__(self) -> str:
         return self.name

@@ -26,7 +26,10 @@ urlpatterns = [
     path("staff/otp/", views_staff.staff_otp, name="staff_otp"),
     path("workbench/", views_staff.workbench, name="workbench"),
     path("workbench/staff/", views_staff.staff_list, name="wb_staff"),
+    path("workbench/staff/new/", views_staff.staff_new, name="wb_staff_new"),
     path("workbench/staff/<int:pk>/", views_staff.staff_detail, name="wb_staff_detail"),
+    path("workbench/staff/<int:pk>/edit/", views_staff.staff_edit, name="wb_staff_edit"),
+    path("workbench/staff/<int:pk>/account/", views_staff.staff_account, name="wb_staff_account"),
     path("workbench/clients/", views_staff.client_list, name="wb_clients"),
     path("workbench/delegations/", views_staff.delegation_list, name="wb_delegations"),
     path(

@@ -16,8 +16,16 @@ from oauth2_provider.generators import generate_client_secret
 from oauth2_provider.models import get_application_model
 
 from tongban.accounts import delegation as delegations
-from tongban.accounts import otp, services
-from tongban.accounts.forms import ClientForm, DelegationForm, PasswordLoginForm, RoleForm, TotpForm
+from tongban.accounts import otp, services, staffing
+from tongban.accounts.forms import (
+    ClientForm,
+    DelegationForm,
+    PasswordLoginForm,
+    RoleForm,
+    StaffCreateForm,
+    StaffEditForm,
+    TotpForm,
+)
 from tongban.accounts.middleware import requires_otp
 from tongban.accounts.models import Delegation, Role, StaffProfile
 from tongban.accounts.scope import has_role, roles_of
@@ -101,7 +109,9 @@ def workbench(request: HttpRequest) -> HttpResponse:
 
 @staff_required(Role.SYSTEM_ADMIN)
 def staff_list(request: HttpRequest) -> HttpResponse:
-    staff = services.staff_queryset().prefetch_related("user__role_assignments")
+    staff = StaffProfile.objects.select_related("user", "department", "region").prefetch_related(
+        "user__role_assignments"
+    )
     query = request.GET.get("q", "").strip()
     if query:
         staff = staff.filter(name__contains=query) | staff.filter(department__name__contains=query)
@@ -141,12 +151,108 @@ def staff_detail(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error(None, " ".join(exc.messages))
         else:
             return redirect("accounts:wb_staff_detail", pk=pk)
+    return _staff_detail_page(request, profile, form=form)
+
+
+def _staff_detail_page(request, profile, *, form=None, edit_form=None, new_password=None, status=200):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
     history = profile.user.role_assignments.select_related("granted_by", "revoked_by")
-    return render(
-        request,
-        "accounts/wb_staff_detail.html",
-        {"profile": profile, "form": form, "history": history, "active": profile.roles},
+    edit_form = edit_form or StaffEditForm(
+        initial={"department": profile.department_id, "region": profile.region_id, "title": profile.title}
     )
+    context = {
+        "profile": profile,
+        "form": form or RoleForm(),
+        "edit_form": edit_form,
+        "history": history,
+        "active": profile.roles,
+        "has_device": TOTPDevice.objects.filter(user=profile.user, confirmed=True).exists(),
+        "new_password": new_password,
+    }
+    return render(request, "accounts/wb_staff_detail.html", context, status=status)
+
+
+@staff_required(Role.SYSTEM_ADMIN)
+def staff_new(request: HttpRequest) -> HttpResponse:
+    """新建工作人员账号: the one-time password is shown on the response page only, never stored."""
+    form = StaffCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            profile, password = staffing.create_staff_account(
+                actor=request.user,
+                username=data["username"],
+                name=data["name"],
+                phone=data["phone"],
+                department=data["department"],
+                region=data["region"],
+                roles=data["roles"],
+                title=data["title"],
+                request=request,
+            )
+        except ValidationError as exc:
+            form.add_error(None, " ".join(exc.messages))
+        else:
+            messages.success(request, f"已新建工作人员账号 {profile.user.username}。")
+            return _staff_detail_page(request, profile, new_password=password)
+    return render(request, "accounts/wb_staff_new.html", {"form": form})
+
+
+@staff_required(Role.SYSTEM_ADMIN)
+@require_POST
+def staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    profile = get_object_or_404(StaffProfile.objects.select_related("user", "department", "region"), pk=pk)
+    form = StaffEditForm(request.POST)
+    if form.is_valid():
+        try:
+            staffing.update_staff(
+                actor=request.user,
+                profile=profile,
+                department=form.cleaned_data["department"],
+                region=form.cleaned_data["region"],
+                title=form.cleaned_data["title"],
+                request=request,
+            )
+        except ValidationError as exc:
+            form.add_error(None, " ".join(exc.messages))
+        else:
+            messages.success(request, "已保存部门、区划和职务。")
+            return redirect("accounts:wb_staff_detail", pk=pk)
+    profile.refresh_from_db()
+    return _staff_detail_page(request, profile, edit_form=form, status=422)
+
+
+@staff_required(Role.SYSTEM_ADMIN)
+@require_POST
+def staff_account(request: HttpRequest, pk: int) -> HttpResponse:
+    """停用 / 启用 / 重置动态口令 / 重置密码."""
+    profile = get_object_or_404(StaffProfile.objects.select_related("user", "department", "region"), pk=pk)
+    action = request.POST.get("action")
+    try:
+        if action in ("deactivate", "reactivate"):
+            staffing.set_staff_active(
+                actor=request.user,
+                profile=profile,
+                active=action == "reactivate",
+                reason=request.POST.get("reason", "")[:200],
+                request=request,
+            )
+            messages.success(
+                request, "账号已启用。" if action == "reactivate" else "账号已停用，已退出所有设备。"
+            )
+        elif action == "reset_totp":
+            staffing.reset_staff_totp(actor=request.user, profile=profile, request=request)
+            messages.success(request, "动态口令设备已重置，该工作人员下次登录时需重新绑定手机令牌。")
+        elif action == "reset_password":
+            password = staffing.reset_staff_password(actor=request.user, profile=profile, request=request)
+            messages.success(request, "密码已重置，已退出该账号的所有设备。")
+            return _staff_detail_page(request, profile, new_password=password)
+        else:
+            raise ValidationError("未知操作。", code="unknown-action")
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("accounts:wb_staff_detail", pk=pk)
 
 
 @staff_required(Role.SYSTEM_ADMIN)
