@@ -1,8 +1,13 @@
 """Back-office views of identity data. Personal data is shown masked and cannot be edited here
-(changes go through services with their audit events); role changes use the workbench pages."""
+(changes go through services with their audit events). Users, staff, role assignments and the
+role groups are READ-ONLY here: saving them in the admin would skip the audit trail, so every
+page points to the workbench pages that call the services."""
 
-from django.contrib import admin
-from django.contrib.auth.admin import UserAdmin
+from django.contrib import admin, messages
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group
+from django.urls import reverse
+from django.utils.html import format_html
 
 from tongban.accounts.models import (
     Delegation,
@@ -16,10 +21,58 @@ from tongban.accounts.models import (
 )
 
 
+class WorkbenchOnlyMixin:
+    """No add / change / delete in the admin; a notice links to the audited workbench page."""
+
+    workbench_notice = (
+        "工作人员账号、部门区划、角色和账号安全请在工作台“工作人员与角色”中维护（每项变更都记入审计日志）。"
+    )
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def _notice(self, request):
+        messages.info(
+            request,
+            format_html(
+                '{} <a href="{}">前往工作台</a>', self.workbench_notice, reverse("accounts:wb_staff")
+            ),
+        )
+
+    def changelist_view(self, request, extra_context=None):
+        self._notice(request)
+        return super().changelist_view(request, extra_context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if request.method == "GET":
+            self._notice(request)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+
 @admin.register(User)
-class TongbanUserAdmin(UserAdmin):
+class TongbanUserAdmin(WorkbenchOnlyMixin, UserAdmin):
     list_display = ("username", "display_name", "is_active", "is_staff", "last_login")
     search_fields = ("username", "display_name")
+    # Read-only: the password hash and the permission widgets are not shown at all.
+    fieldsets = (
+        (None, {"fields": ("username", "display_name")}),
+        ("状态", {"fields": ("is_active", "is_staff", "is_superuser", "groups")}),
+        ("时间", {"fields": ("last_login", "date_joined")}),
+    )
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class RoleGroupAdmin(WorkbenchOnlyMixin, GroupAdmin):
+    """Role groups carry the permissions of ROLE_PERMISSIONS; they are synchronised in code."""
 
 
 @admin.register(Person)
@@ -63,24 +116,17 @@ class EnterpriseAgentAdmin(admin.ModelAdmin):
 
 
 @admin.register(StaffProfile)
-class StaffProfileAdmin(admin.ModelAdmin):
+class StaffProfileAdmin(WorkbenchOnlyMixin, admin.ModelAdmin):
     list_display = ("name", "user", "department", "region", "is_active")
     list_filter = ("is_active",)
     search_fields = ("name", "user__username", "department__name")
-    autocomplete_fields = ()
-    raw_id_fields = ("department", "region", "user")
+    exclude = ("phone",)
 
 
 @admin.register(RoleAssignment)
-class RoleAssignmentAdmin(admin.ModelAdmin):
+class RoleAssignmentAdmin(WorkbenchOnlyMixin, admin.ModelAdmin):
     list_display = ("user", "role", "granted_by", "granted_at", "revoked_at")
     list_filter = ("role",)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Delegation)
