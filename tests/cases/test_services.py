@@ -237,3 +237,49 @@ def test_window_registration_in_another_county_for_walk_in():
     app = services.accept(app, clerk=f.clerk(impl.organisation))
     assert services.public_lookup(app.case_number, f.resident_id(77)).pk == app.pk
     assert CaseEvent.objects.filter(application=app, action="submit", actor=window_clerk).exists()
+
+
+def test_form_prefilled_from_profile_and_validated():
+    from tests.catalog.factories import COMPLETE_GUIDE
+    from tongban.catalog.data.reference import FIELD_SETS
+    from tongban.catalog.models import FieldSet
+
+    name, schema = FIELD_SETS["applicant"]
+    FieldSet.objects.update_or_create(key="applicant", defaults={"name": name, "schema": schema})
+    impl = f.item(guide={**COMPLETE_GUIDE, "form_field_sets": "applicant"}, name="食品经营许可（表单）")
+    person = f.citizen()
+    app = services.start_application(implementation=impl, owner=person.user, person=person)
+    assert app.form_data["applicant_name"] == "张小三"
+    assert app.form_data["applicant_id_number"] == person.id_number
+    services.save_draft(
+        app, answers={"agent": "no", "premises": "own"}, form_data={"applicant_mobile": "123"}
+    )
+    services.upload_material(app, f.material(impl, "食品经营许可申请书").pk, f.pdf())
+    with pytest.raises(ValidationError) as error:
+        services.submit(app)
+    assert "手机号码格式不正确" in error.value.messages[0]
+
+
+def test_deemed_acceptance_tells_the_applicant(monkeypatch):
+    _on(monkeypatch, dt.date(2026, 11, 2))
+    app = _submitted()
+    services.apply_deemed_acceptance(app, today=dt.date(2026, 11, 20))
+    assert Message.objects.filter(recipient=app.owner, title="申请已依法受理").exists()
+
+
+def test_provisional_deadline_recomputed_when_the_year_is_loaded(monkeypatch, calendar_2026):
+    from tongban.core.models import CalendarDay, CalendarYear
+    from tongban.core.workdays import calendar_year_loaded
+
+    CalendarDay.objects.filter(date__year=2027).delete()
+    CalendarYear.objects.filter(year=2027).delete()
+    _on(monkeypatch, dt.date(2026, 12, 15))  # 20 working days run into 2027 (no schedule loaded)
+    app = _submitted()
+    app = services.accept(app, clerk=f.clerk(app.department))
+    assert app.deadline_provisional
+    CalendarYear.objects.create(year=2027)
+    CalendarDay.objects.create(date=dt.date(2027, 1, 1), kind=CalendarDay.Kind.HOLIDAY)
+    before = app.deadline
+    calendar_year_loaded.send(sender=CalendarYear, year=2027, replaced=False)
+    app.refresh_from_db()
+    assert not app.deadline_provisional and app.deadline == before + dt.timedelta(days=1)

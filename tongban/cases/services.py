@@ -348,6 +348,11 @@ def apply_deemed_acceptance(app: Application, *, today: dt.date | None = None) -
         if app.status != Status.SUBMITTED or today <= correction_deadline(app):
             return app
         _do_accept(app, actor=None, day=app.received_date, deemed=True)
+        notify(
+            app,
+            "申请已依法受理",
+            f"您的申请在收件后5个工作日内未被告知补正，依法自收件之日起受理，办件编号 {app.case_number}。",
+        )
     return app
 
 
@@ -591,3 +596,18 @@ def public_lookup(case_number: str, id_number: str) -> Application | None:
     index = blind_index(id_number.strip().upper(), "resident-id")
     app = Application.objects.filter(case_number=case_number.strip(), applicant_id_index=index).first()
     return apply_deemed_acceptance(app) if app is not None else None
+
+
+def recompute_provisional_deadlines(year: int) -> int:
+    """A newly loaded holiday schedule: recompute stored deadlines that reached into ``year``."""
+    count = 0
+    for app in Application.objects.filter(deadline_provisional=True, deadline__year__gte=year).exclude(
+        legal_limit_days=None
+    ):
+        with transaction.atomic():
+            app = _lock(app)
+            result = add_working_days(app.received_date, app.legal_limit_days)
+            app.deadline, app.deadline_provisional = result.date, result.provisional
+            app.save(update_fields=["deadline", "deadline_provisional", "updated_at"])
+            count += 1
+    return count

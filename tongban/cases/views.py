@@ -56,7 +56,7 @@ def _fields(app: Application) -> list[dict]:
             "title": prop.get("title", name),
             "value": app.form_data.get(name, ""),
             "required": name in required,
-            "help": prop.get("description", ""),
+            "help": prop.get("x-help") or prop.get("description", ""),
             "choices": prop.get("enum", []),
         }
         for name, prop in schema.get("properties", {}).items()
