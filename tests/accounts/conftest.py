@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 
+import hypothesis  # noqa: F401  (imported up front: see below)
 import pytest
 from django.core.cache import cache
 from django_otp import DEVICE_ID_SESSION_KEY
@@ -11,6 +12,10 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tests.accounts.helpers import make_citizen, make_staff, resident_id
 from tongban.accounts.models import PopulationRecord
+
+# hypothesis is imported above so that pytest's terminal summary does not import it for the first
+# time while live-server threads are shutting down: on CPython 3.11.7 that intermittently
+# crashed the run at the very end ("AST constructor recursion depth mismatch") after all passed.
 
 _phones = itertools.count(13900000001)
 

@@ -30,6 +30,8 @@ urlpatterns = [
     path("workbench/staff/<int:pk>/", views_staff.staff_detail, name="wb_staff_detail"),
     path("workbench/staff/<int:pk>/edit/", views_staff.staff_edit, name="wb_staff_edit"),
     path("workbench/staff/<int:pk>/account/", views_staff.staff_account, name="wb_staff_account"),
+    path("workbench/persons/", views_staff.person_lookup, name="wb_persons"),
+    path("workbench/persons/<int:pk>/reveal/", views_staff.person_reveal, name="wb_person_reveal"),
     path("workbench/clients/", views_staff.client_list, name="wb_clients"),
     path("workbench/delegations/", views_staff.delegation_list, name="wb_delegations"),
     path(

@@ -16,18 +16,20 @@ from oauth2_provider.generators import generate_client_secret
 from oauth2_provider.models import get_application_model
 
 from tongban.accounts import delegation as delegations
-from tongban.accounts import otp, services, staffing
+from tongban.accounts import otp, personal_data, services, staffing
 from tongban.accounts.forms import (
     ClientForm,
     DelegationForm,
     PasswordLoginForm,
+    PersonLookupForm,
+    RevealForm,
     RoleForm,
     StaffCreateForm,
     StaffEditForm,
     TotpForm,
 )
 from tongban.accounts.middleware import requires_otp
-from tongban.accounts.models import Delegation, Role, StaffProfile
+from tongban.accounts.models import Delegation, Person, Role, StaffProfile
 from tongban.accounts.scope import has_role, roles_of
 from tongban.core.audit import record_event
 
@@ -369,3 +371,67 @@ def delegation_act(request: HttpRequest, pk: int) -> HttpResponse:
 
 def is_system_admin(user) -> bool:
     return user.is_superuser or has_role(user, Role.SYSTEM_ADMIN)
+
+
+@staff_required(*personal_data.PERSON_ROLES)
+def person_lookup(request: HttpRequest) -> HttpResponse:
+    """窗口查询群众: exact phone or ID number; the result is masked, the full number is revealed
+    field by field with a purpose (person_reveal)."""
+    # POST, not GET: a phone or ID number in the query string would end up in access logs,
+    # browser history and the "next" links of the page.
+    form = PersonLookupForm(request.POST or None)
+    person = None
+    searched = False
+    if request.method == "POST" and form.is_valid():
+        searched = True
+        try:
+            person = personal_data.find_person(form.cleaned_data["q"])
+        except ValidationError as exc:
+            form.add_error("q", " ".join(exc.messages))
+        else:
+            record_event(
+                "accounts.person_lookup",
+                "窗口查询群众" + ("（找到）" if person else "（未找到）"),
+                actor=request.user,
+                obj=person,
+                request=request,
+            )
+            form = PersonLookupForm()  # do not echo the number back into the page
+    return _person_page(request, form, person, searched)
+
+
+def _person_page(request, form, person, searched, *, reveal_form=None, revealed=None, status=200):
+    context = {
+        "form": form,
+        "person": person,
+        "searched": searched,
+        "reveal_form": reveal_form or RevealForm(),
+        "revealed": revealed,
+        "in_scope": person is not None and personal_data.covers(request.user, person),
+    }
+    return render(request, "accounts/wb_persons.html", context, status=status)
+
+
+@staff_required(*personal_data.PERSON_ROLES)
+@require_POST
+def person_reveal(request: HttpRequest, pk: int) -> HttpResponse:
+    person = get_object_or_404(Person.objects.select_related("user"), pk=pk)
+    reveal_form = RevealForm(request.POST)
+    revealed = None
+    status = 200
+    if reveal_form.is_valid():
+        field = reveal_form.cleaned_data["field"]
+        try:
+            value = personal_data.reveal_personal_data(
+                request.user, person, field, reveal_form.cleaned_data["purpose"], request=request
+            )
+        except ValidationError as exc:
+            reveal_form.add_error(None, " ".join(exc.messages))
+            status = 403 if exc.code == "reveal-out-of-scope" else 422
+        else:
+            revealed = {"label": personal_data.FIELDS[field], "value": value}
+    else:
+        status = 422
+    return _person_page(
+        request, PersonLookupForm(), person, True, reveal_form=reveal_form, revealed=revealed, status=status
+    )
