@@ -12,7 +12,7 @@ from tongban.catalog import queries, services
 from tongban.catalog.codes import ItemType
 from tongban.catalog.demo import CITY, COUNTIES
 from tongban.catalog.forms_schema import compose_schema
-from tongban.catalog.models import EnterpriseStage, ItemImplementation, LifeEvent
+from tongban.catalog.models import EnterpriseStage, ItemImplementation, ItemVersion, LifeEvent
 from tongban.catalog.search import search_items
 from tongban.core.models import Organisation, Region
 
@@ -158,6 +158,10 @@ def guide(request: HttpRequest, code: str) -> HttpResponse:
                 "qr": _qr_data_uri(request, impl),
                 "others": others,
                 "upcoming": services.scheduled_change(impl),
+                # Public change history: every version that was ever in force, newest first.
+                "history": impl.versions.filter(
+                    status__in=[ItemVersion.Status.PUBLISHED, ItemVersion.Status.SUPERSEDED]
+                ).order_by("-number"),
                 "item_type": dict(ItemType.choices)[impl.basic_item.item_type],
                 "crumbs": [
                     ("办事服务", "/services/"),
