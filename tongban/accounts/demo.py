@@ -20,10 +20,12 @@ from tongban.accounts.crypto import blind_index
 from tongban.accounts.models import (
     Enterprise,
     EnterpriseAgent,
+    LegalEntityRecord,
     Person,
     PopulationRecord,
     RealNameLevel,
     Role,
+    SocialSecurityCardRecord,
     User,
 )
 from tongban.core.demo import department
@@ -56,6 +58,17 @@ PEOPLE = [
     ("13800000004", "孙丽", resident_id("341503", "19950120", "044"), False),
 ]
 ENTERPRISE = ("六安皖西茶业有限公司", enterprise_code("341500", "MA2N0C8X1"))
+# In the local legal-entity registry but not yet on the platform: 陈建国 adds it himself from the
+# personal centre (统一社会信用代码 + 名称 + 法定代表人).
+ENTERPRISE_TO_ADD = ("六安市大别山山货商贸有限公司", enterprise_code("341502", "MA2P7K3Y5"))
+# Local social-security card source: (card number, name, ID number). 周桂兰 is NOT in the
+# population source: she registers at L1 and reaches L2 with her social-security card.
+SS_ONLY_PERSON = ("13800000005", "周桂兰", resident_id("341522", "19580317", "086"))
+SS_CARDS = [
+    ("LA0012345", PEOPLE[2][1], PEOPLE[2][2]),
+    ("LA0023456", PEOPLE[3][1], PEOPLE[3][2]),
+    ("LA0034567", SS_ONLY_PERSON[1], SS_ONLY_PERSON[2]),
+]
 
 # (username, name, region code, department key, serving region code, roles)
 STAFF = [
@@ -101,8 +114,27 @@ def load(stdout: TextIO | None = None) -> None:
         PopulationRecord.objects.update_or_create(
             id_index=blind_index(number, "resident-id"), defaults={"name": name}
         )
+    for card, name, number in SS_CARDS:
+        SocialSecurityCardRecord.objects.update_or_create(
+            card_index=blind_index(card, "ss-card"),
+            defaults={"name": name, "id_index": blind_index(number, "resident-id"), "is_valid": True},
+        )
     citizen = _person(*PEOPLE[0][:3], username="demo-citizen")
     rep = _person(*PEOPLE[1][:3], username="demo-legal-rep")
+    for ent_name, code, region_code in (
+        (*ENTERPRISE, "341500"),
+        (*ENTERPRISE_TO_ADD, "341502"),
+    ):
+        LegalEntityRecord.objects.update_or_create(
+            credit_code=code,
+            defaults={
+                "name": ent_name,
+                "legal_rep_name": rep.name,
+                "legal_rep_id_index": rep.id_index,
+                "region": Region.objects.get(code=region_code),
+                "status": "active",
+            },
+        )
     enterprise, _ = Enterprise.objects.update_or_create(
         credit_code=ENTERPRISE[1],
         defaults={
@@ -169,7 +201,11 @@ def load(stdout: TextIO | None = None) -> None:
             f"（L2，{ENTERPRISE[0]} 经办人）\n"
             f"  法定代表人 {PEOPLE[1][1]}：手机 {PEOPLE[1][0]}，密码 {CITIZEN_PASSWORD}（{ENTERPRISE[0]}）\n"
             f"  可注册并通过 L2 核验的人口库演示居民：{PEOPLE[2][1]} {PEOPLE[2][2]}、"
-            f"{PEOPLE[3][1]} {PEOPLE[3][2]}\n"
+            f"{PEOPLE[3][1]} {PEOPLE[3][2]}（社保卡 {SS_CARDS[0][0]}、{SS_CARDS[1][0]}）\n"
+            f"  只在社保卡库、不在人口库的居民（注册后 L1，用社保卡 {SS_CARDS[2][0]} 核验到 L2）："
+            f"{SS_ONLY_PERSON[1]} {SS_ONLY_PERSON[2]}\n"
+            f"  法人库中尚未上平台的企业（陈建国可在个人中心自助添加）：{ENTERPRISE_TO_ADD[0]} "
+            f"{ENTERPRISE_TO_ADD[1]}\n"
             f"  工作人员（/accounts/staff/login/，密码 {STAFF_PASSWORD}，"
             "第二步输入身份验证器上的 6 位动态口令）：\n"
             + "\n".join(lines)

@@ -13,14 +13,16 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from tongban.accounts import services
+from tongban.accounts import services, verification
 from tongban.accounts.adapters import LocalFaceVerifier
 from tongban.accounts.forms import (
     AgentGrantForm,
+    EnterpriseAddForm,
     PasswordLoginForm,
     PasswordResetForm,
     RegisterForm,
     SmsLoginForm,
+    SocialSecurityCardForm,
 )
 from tongban.accounts.models import Enterprise, EnterpriseAgent, RealNameLevel
 from tongban.accounts.smscodes import Purpose
@@ -316,3 +318,45 @@ def agent_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, "已撤销该经办人的授权。")
     return redirect("accounts:enterprise_agents", pk=grant.enterprise_id)
+
+
+@login_required
+@require_POST
+def raise_level_ss_card(request: HttpRequest) -> HttpResponse:
+    """社会保障卡核验 (L2) from the personal centre."""
+    person = _person_or_404(request)
+    form = SocialSecurityCardForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "请填写社会保障卡卡号。")
+        return redirect("accounts:me")
+    try:
+        verification.raise_to_l2_by_social_security_card(
+            person, form.cleaned_data["card_number"], request=request
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "社会保障卡核验通过，实名等级已提升至 L2。")
+    return redirect("accounts:me")
+
+
+@login_required
+def enterprise_add(request: HttpRequest) -> HttpResponse:
+    """法定代表人添加企业 (credit code + name + legal representative, checked in the registry)."""
+    person = _person_or_404(request)
+    form = EnterpriseAddForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            enterprise = verification.add_enterprise_as_legal_rep(
+                person,
+                credit_code=form.cleaned_data["credit_code"],
+                name=form.cleaned_data["name"],
+                legal_rep_name=form.cleaned_data["legal_rep_name"],
+                request=request,
+            )
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, f"已添加企业：{enterprise.name}。您可以切换为企业身份办事。")
+            return redirect("accounts:me")
+    return render(request, "accounts/enterprise_add.html", {"form": form, "person": person})
