@@ -1,53 +1,94 @@
-"""The online path in headless Chromium on a phone-sized viewport (390×844)."""
+"""The online path in headless Chromium on a phone-sized viewport (390×844).
+
+Playwright runs in its own thread with its own browser: the session browser of tests/browser may
+already hold this process's event loop when both modules run in one xdist worker.
+"""
 
 from __future__ import annotations
+
+import threading
 
 import pytest
 from django.conf import settings
 from django.test import Client
 
-from tests.browser.conftest import _playwright_browser, browser_page, viewport  # noqa: F401 — fixtures
+from tests.browser.conftest import _CSP_PROBE, CHROMIUM_ARGS, SCREENSHOT_DIR, VIEWPORTS, chromium_executable
 from tests.cases import factories as f
 from tongban.cases.models import Application, Status
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.mark.parametrize("viewport", ["phone"], indirect=True)
-def test_citizen_applies_online_on_a_phone(browser_page, live_server, viewport, tmp_path):  # noqa: F811
+def _in_browser(steps, cookie: dict) -> None:
+    """Run ``steps(page, problems)`` in a phone-sized Chromium page in a fresh thread."""
+    failure: list[BaseException] = []
+    executable = chromium_executable()
+
+    def run():
+        from playwright.sync_api import sync_playwright
+
+        try:
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+                context = browser.new_context(
+                    viewport=VIEWPORTS["phone"], locale="zh-CN", is_mobile=True, has_touch=True
+                )
+                context.set_default_timeout(10_000)
+                context.add_init_script(_CSP_PROBE)
+                context.add_cookies([cookie])
+                page = context.new_page()
+                problems: list[str] = []
+                page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+                page.on("pageerror", lambda e: problems.append(str(e)))
+                try:
+                    steps(page, problems)
+                finally:
+                    browser.close()
+        except BaseException as exc:  # re-raised in the test thread
+            failure.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(120)
+    if failure:
+        raise failure[0]
+
+
+def test_citizen_applies_online_on_a_phone(live_server, tmp_path):
     impl = f.item()
     person = f.citizen()
     client = Client()
     client.force_login(person.user)
-    page = browser_page.page
-    page.context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                "url": live_server.url,
-            }
-        ]
-    )
-    browser_page.goto(f"{live_server.url}/cases/apply/{impl.code}/")
-    page.get_by_role("button", name="开始申请").click()
-    page.get_by_label("本人办理").check()
-    page.get_by_label("自有房产").check()
-    page.get_by_role("button", name="下一步").click()
-    page.wait_for_url("**/materials/")
+    cookie = {
+        "name": settings.SESSION_COOKIE_NAME,
+        "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+        "url": live_server.url,
+    }
     scan = tmp_path / "申请书.pdf"
     scan.write_bytes(f.PDF)
-    page.get_by_label("选择“食品经营许可申请书”文件").set_input_files(str(scan))
-    page.get_by_role("button", name="上传").first.click()
-    page.wait_for_selector("text=已上传")
-    page.get_by_role("link", name="下一步：核对信息").click()
-    assert page.get_by_text("本人办理").is_visible()
-    browser_page.screenshot("cases-check")
-    page.get_by_role("button", name="确认提交").click()
-    page.wait_for_selector("#case-status")
-    assert page.locator("#case-status").inner_text() == "已提交待预审"
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= 390, f"page scrolls sideways on a phone ({width}px)"
-    browser_page.assert_clean()
-    browser_page.screenshot("cases-submitted")
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+
+    def steps(page, problems):
+        page.goto(f"{live_server.url}/cases/apply/{impl.code}/")
+        page.get_by_role("button", name="开始申请").click()
+        page.get_by_label("本人办理").check()
+        page.get_by_label("自有房产").check()
+        page.get_by_role("button", name="下一步").click()
+        page.wait_for_url("**/materials/")
+        page.get_by_label("选择“食品经营许可申请书”文件").set_input_files(str(scan))
+        page.get_by_role("button", name="上传").first.click()
+        page.wait_for_selector("text=已上传")
+        page.get_by_role("link", name="下一步：核对信息").click()
+        assert page.get_by_text("本人办理").is_visible()
+        page.screenshot(path=str(SCREENSHOT_DIR / "cases-check-phone.png"), full_page=True)
+        page.get_by_role("button", name="确认提交").click()
+        page.wait_for_selector("#case-status")
+        assert page.locator("#case-status").inner_text() == "已提交待预审"
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"page scrolls sideways on a phone ({width}px)"
+        problems.extend(page.evaluate("window.__cspViolations || []"))
+        assert not problems, problems
+        page.screenshot(path=str(SCREENSHOT_DIR / "cases-submitted-phone.png"), full_page=True)
+
+    _in_browser(steps, cookie)
     assert Application.objects.get().status == Status.SUBMITTED
