@@ -6,7 +6,8 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 
-from tongban.catalog.models import Fee, ItemVersion, Material, ProcessStep, ProofEntry
+from tongban.catalog import files
+from tongban.catalog.models import Fee, ItemVersion, Material, MaterialFile, ProcessStep, ProofEntry
 
 VERSION_FORM_FIELDS = [
     "change_summary",
@@ -96,6 +97,45 @@ class MaterialForm(forms.ModelForm):
     proof = forms.ModelChoiceField(
         ProofEntry.objects.filter(is_active=True), required=False, label="证明清单条目"
     )
+    # The current files travel as their SHA-256 in hidden fields; an upload replaces, a tick removes.
+    blank_form_file = forms.CharField(required=False, widget=forms.HiddenInput)
+    blank_form_upload = forms.FileField(
+        label="上传空白表格文件",
+        required=False,
+        help_text=f"{files.ALLOWED_LABEL}，不超过 10 MB",
+        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png,.docx,.xlsx,.ofd"}),
+    )
+    blank_form_clear = forms.BooleanField(label="删除现有空白表格文件", required=False)
+    example_file = forms.CharField(required=False, widget=forms.HiddenInput)
+    example_upload = forms.FileField(
+        label="上传填写示例文件",
+        required=False,
+        help_text=f"{files.ALLOWED_LABEL}，不超过 10 MB",
+        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png,.docx,.xlsx,.ofd"}),
+    )
+    example_clear = forms.BooleanField(label="删除现有填写示例文件", required=False)
+
+    def _check_upload(self, name: str):
+        upload = self.cleaned_data.get(name)
+        if upload:
+            files.detect(upload)  # raises a ValidationError shown next to the field
+        return upload
+
+    def clean_blank_form_upload(self):
+        return self._check_upload("blank_form_upload")
+
+    def clean_example_upload(self):
+        return self._check_upload("example_upload")
+
+    def _current(self, field: str) -> MaterialFile | None:
+        sha = self.initial.get(field) or ""
+        return MaterialFile.objects.filter(sha256=sha).first() if sha else None
+
+    def current_blank_form(self) -> MaterialFile | None:
+        return self._current("blank_form_file")
+
+    def current_example(self) -> MaterialFile | None:
+        return self._current("example_file")
 
     class Meta:
         model = Material
@@ -135,8 +175,12 @@ StepFormSet = forms.formset_factory(StepForm, extra=1, can_delete=True)
 FeeFormSet = forms.formset_factory(FeeForm, extra=1, can_delete=True)
 
 
-def rows(formset) -> list[dict]:
-    """The kept, non-empty rows of a valid formset as plain dicts for services.update_draft."""
+def rows(formset, *, actor=None) -> list[dict]:
+    """The kept, non-empty rows of a valid formset as plain dicts for services.update_draft.
+
+    Uploaded material files are checked and stored here (content-addressed, so storing a file
+    of a row that later fails a rule leaves nothing wrong behind) and replaced by their SHA-256.
+    """
     result = []
     for form in formset.forms:
         if not form.has_changed() or form.cleaned_data.get("DELETE"):
@@ -144,6 +188,17 @@ def rows(formset) -> list[dict]:
         data = {k: v for k, v in form.cleaned_data.items() if k != "DELETE"}
         if "proof" in data:
             data["proof"] = data["proof"].code if data["proof"] else None
+        for prefix, field in (("blank_form", "blank_form_file"), ("example", "example_file")):
+            if field not in data:
+                continue
+            upload = data.pop(f"{prefix}_upload", None)
+            clear = data.pop(f"{prefix}_clear", False)
+            if upload:
+                data[field] = files.store(upload, actor=actor).sha256
+            elif clear:
+                data[field] = None
+            else:
+                data[field] = data[field] or None
         result.append(data)
     return result
 

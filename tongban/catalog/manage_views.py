@@ -137,6 +137,15 @@ def _initial_rows(queryset, fields) -> list[dict]:
     return result
 
 
+def _material_initial(version: ItemVersion) -> list[dict]:
+    materials = list(version.materials.select_related("proof", "blank_form_file", "example_file"))
+    initial = _initial_rows(materials, [*MATERIAL_FIELDS, "proof"])
+    for material, row in zip(materials, initial, strict=True):
+        row["blank_form_file"] = material.blank_form_file.sha256 if material.blank_form_file_id else ""
+        row["example_file"] = material.example_file.sha256 if material.example_file_id else ""
+    return initial
+
+
 @login_required
 @permission_required("catalog.change_itemversion", raise_exception=True)
 def manage_edit(request: HttpRequest, code: str) -> HttpResponse:
@@ -147,7 +156,7 @@ def manage_edit(request: HttpRequest, code: str) -> HttpResponse:
         return redirect("catalog:manage-item", code=code)
     if request.method == "POST":
         form = VersionForm(request.POST, instance=version)
-        materials = MaterialFormSet(request.POST, prefix="materials")
+        materials = MaterialFormSet(request.POST, request.FILES, prefix="materials")
         steps = StepFormSet(request.POST, prefix="steps")
         fees = FeeFormSet(request.POST, prefix="fees")
         if all(f.is_valid() for f in (form, materials, steps, fees)):
@@ -155,7 +164,7 @@ def manage_edit(request: HttpRequest, code: str) -> HttpResponse:
             data["hall_id"] = form.cleaned_data["hall"].pk if form.cleaned_data.get("hall") else None
             data.update(
                 situations=form.cleaned_data["situations_text"],
-                materials=rows(materials),
+                materials=rows(materials, actor=request.user),
                 steps=rows(steps),
                 fees=rows(fees),
             )
@@ -174,7 +183,7 @@ def manage_edit(request: HttpRequest, code: str) -> HttpResponse:
         )
         materials = MaterialFormSet(
             prefix="materials",
-            initial=_initial_rows(version.materials.select_related("proof"), [*MATERIAL_FIELDS, "proof"]),
+            initial=_material_initial(version),
         )
         steps = StepFormSet(
             prefix="steps", initial=_initial_rows(version.steps.all(), ["name", "description", "days"])

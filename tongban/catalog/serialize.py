@@ -55,13 +55,19 @@ MATERIAL_FIELDS = [
 def material_dict(material) -> dict[str, Any]:
     data = {f: getattr(material, f) for f in MATERIAL_FIELDS}
     data["proof"] = material.proof.code if material.proof_id else None
+    # Files by SHA-256: a changed file shows in the diff; an import may refer to an uploaded file.
+    data["blank_form_file"] = material.blank_form_file.sha256 if material.blank_form_file_id else None
+    data["example_file"] = material.example_file.sha256 if material.example_file_id else None
     return data
 
 
 def version_dict(version: ItemVersion) -> dict[str, Any]:
     data: dict[str, Any] = {f: getattr(version, f) for f in VERSION_FIELDS}
     data["hall"] = version.hall.name if version.hall_id else None
-    data["materials"] = [material_dict(m) for m in version.materials.select_related("proof").all()]
+    data["materials"] = [
+        material_dict(m)
+        for m in version.materials.select_related("proof", "blank_form_file", "example_file").all()
+    ]
     data["steps"] = [
         {"name": s.name, "description": s.description, "days": float(s.days)} for s in version.steps.all()
     ]

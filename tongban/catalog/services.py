@@ -13,7 +13,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from tongban.catalog import codes, rules
+from tongban.catalog import codes, files, rules
 from tongban.catalog.models import (
     BasicItem,
     Fee,
@@ -288,8 +288,11 @@ def update_draft(version: ItemVersion, data: dict[str, Any], *, actor=None) -> I
                 raise ValidationError(
                     "证明清单中没有编号为 %(c)s 的证明", code="proof-not-listed", params={"c": proof_code}
                 )
+            # Attached files are referenced by SHA-256 (or given as MaterialFile records).
+            m["blank_form_file"] = files.by_sha256(m.pop("blank_form_file", None))
+            m["example_file"] = files.by_sha256(m.pop("example_file", None))
             material = Material(version=version, order=i, proof=proof, **m)
-            material.full_clean(exclude=["version", "proof"])
+            material.full_clean(exclude=["version", "proof", "blank_form_file", "example_file"])
             material.save()
     if "steps" in data:
         version.steps.all().delete()

@@ -19,4 +19,9 @@ urlpatterns = [
     path("manage/<str:code>/publish/", manage_views.manage_publish, name="manage-publish"),
     path("<str:code>/", views.guide, name="guide"),
     path("<str:code>/guide/", views.situation_guide, name="situation"),
+    path(
+        "<str:code>/materials/<int:material_id>/<str:kind>/",
+        views.material_file,
+        name="material-file",
+    ),
 ]

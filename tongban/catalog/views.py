@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import segno
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
@@ -12,7 +12,7 @@ from tongban.catalog import queries, services
 from tongban.catalog.codes import ItemType
 from tongban.catalog.demo import CITY, COUNTIES
 from tongban.catalog.forms_schema import compose_schema
-from tongban.catalog.models import EnterpriseStage, ItemImplementation, ItemVersion, LifeEvent
+from tongban.catalog.models import EnterpriseStage, ItemImplementation, ItemVersion, LifeEvent, Material
 from tongban.catalog.search import search_items
 from tongban.core.models import Organisation, Region
 
@@ -150,7 +150,7 @@ def guide(request: HttpRequest, code: str) -> HttpResponse:
                 "impl": impl,
                 "item": impl.basic_item,
                 "v": version,
-                "materials": version.materials.select_related("proof"),
+                "materials": version.materials.select_related("proof", "blank_form_file", "example_file"),
                 "steps": version.steps.all(),
                 "fees": version.fees.all(),
                 "questions": version.questions.prefetch_related("options"),
@@ -171,6 +171,36 @@ def guide(request: HttpRequest, code: str) -> HttpResponse:
             },
         )
     )
+
+
+FILE_KINDS = {"blank": ("blank_form_file", "空白表格"), "example": ("example_file", "示例样本")}
+
+
+@require_GET
+def material_file(request: HttpRequest, code: str, material_id: int, kind: str) -> FileResponse:
+    """Download a material's blank form or filled example, from a version that was published."""
+    if kind not in FILE_KINDS:
+        raise Http404
+    field, label = FILE_KINDS[kind]
+    material = get_object_or_404(
+        Material.objects.select_related(field, "version__implementation"),
+        pk=material_id,
+        version__implementation__code=code,
+        version__status__in=[ItemVersion.Status.PUBLISHED, ItemVersion.Status.SUPERSEDED],
+    )
+    stored = getattr(material, field)
+    if stored is None:
+        raise Http404
+    response = FileResponse(
+        stored.file.open("rb"),
+        as_attachment=True,
+        filename=f"{material.name}（{label}）.{stored.extension}",
+        content_type=stored.content_type,
+    )
+    # Content-addressed: a given URL may change file only when a new version is published.
+    response["Cache-Control"] = "public, max-age=60"
+    response["X-Content-SHA256"] = stored.sha256
+    return response
 
 
 @require_GET

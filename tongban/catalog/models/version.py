@@ -254,6 +254,23 @@ class Material(_VersionChild):
     is_key = models.BooleanField("关键材料", default=True, help_text="非关键材料可容缺受理")
     blank_form = models.CharField("空白表格", max_length=300, blank=True)
     example = models.CharField("示例样本", max_length=300, blank=True)
+    # Files to download from the guide; carried over to new versions with the other fields.
+    blank_form_file = models.ForeignKey(
+        "catalog.MaterialFile",
+        verbose_name="空白表格文件",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    example_file = models.ForeignKey(
+        "catalog.MaterialFile",
+        verbose_name="示例样本文件",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     commitment_allowed = models.BooleanField("可告知承诺替代", default=False)
     is_proof = models.BooleanField("属于证明材料", default=False)
     proof = models.ForeignKey(
