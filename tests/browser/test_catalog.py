@@ -15,6 +15,8 @@ from tongban.catalog.models import ItemImplementation
 
 pytestmark = pytest.mark.browser
 
+PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
 
 @pytest.fixture
 def demo_catalogue(transactional_db, settings):
@@ -124,6 +126,9 @@ def test_editor_changes_guide_reviewer_publishes_portal_shows_it(
     # A new draft opens straight in the editor.
     assert page.url.endswith(f"/services/manage/{impl.code}/edit/")
     page.get_by_role("textbox", name=re.compile("^办理地点")).fill(new_place)
+    page.locator("#id_materials-0-blank_form_upload").set_input_files(
+        files=[{"name": "申请书.pdf", "mimeType": "application/pdf", "buffer": PDF}]
+    )
     page.screenshot(path=str(SCREENSHOT_DIR / "catalog-manage-edit-desktop.png"), full_page=False)
     page.get_by_role("button", name="保存并提交审核").click()
     page.wait_for_load_state("load")
@@ -147,6 +152,12 @@ def test_editor_changes_guide_reviewer_publishes_portal_shows_it(
 
     page.goto(f"{live_server.url}/services/{impl.code}/")
     assert page.get_by_text(new_place).first.is_visible()
+    materials = impl.versions.get(number=1).materials.count()
+    assert page.get_by_role("heading", name=f"申请材料（{materials} 项）").is_visible()
+    download = page.get_by_role("link", name=re.compile("下载空白表格（PDF"))
+    with page.expect_download() as download_info:
+        download.click()
+    assert download_info.value.suggested_filename.endswith("（空白表格）.pdf")
     history = page.get_by_role("region", name="变更记录")
     assert history.get_by_text("第 2 版").is_visible()
     assert history.get_by_text("办理地点调整到一楼专窗").is_visible()
