@@ -2,6 +2,7 @@ from django.contrib import admin
 
 from tongban.catalog.models import (
     BasicItem,
+    BasicItemChange,
     Fee,
     FieldSet,
     HandlingItem,
@@ -21,6 +22,39 @@ class BasicItemAdmin(admin.ModelAdmin):
     list_filter = ["item_type", "department_key", "is_high_frequency"]
     search_fields = ["code", "name", "aliases"]
     readonly_fields = ["code"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # Shared by every county's implementation: these change only through a reviewed
+        # 基本目录变更 (services.propose_basic_item_change / review_basic_item_change).
+        if obj is not None:
+            return ["code", *BasicItemChange.FIELDS]
+        return self.readonly_fields
+
+
+@admin.register(BasicItemChange)
+class BasicItemChangeAdmin(admin.ModelAdmin):
+    """History of basic-item changes; proposals and reviews go through the services (four-eyes)."""
+
+    list_display = [
+        "basic_item",
+        "status",
+        "reason",
+        "proposed_by",
+        "proposed_at",
+        "reviewed_by",
+        "reviewed_at",
+    ]
+    list_filter = ["status"]
+    search_fields = ["basic_item__name", "basic_item__code", "reason"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 class HandlingInline(admin.TabularInline):

@@ -16,6 +16,7 @@ from django.utils import timezone
 from tongban.catalog import codes, files, rules
 from tongban.catalog.models import (
     BasicItem,
+    BasicItemChange,
     Fee,
     HandlingItem,
     ItemImplementation,
@@ -521,3 +522,98 @@ def publication_report(start: dt.date, end: dt.date, region_path: str | None = N
 
 
 PUBLICATION_LIMIT_WORKING_DAYS = 1
+
+
+# --- Basic-item changes (基本目录变更): proposed, approved by a second person, then applied ---------
+
+BASIC_FIELD_LABELS = {
+    "name": "事项名称",
+    "legal_basis": "设定依据",
+    "aliases": "别名（常见说法）",
+    "keywords": "关键词",
+}
+
+
+def propose_basic_item_change(
+    item: BasicItem, values: dict[str, str], *, actor=None, reason: str = ""
+) -> BasicItemChange:
+    """Propose new values for a basic item's name, legal basis, aliases or keywords (nothing changes yet)."""
+    unknown = set(values) - set(BasicItemChange.FIELDS)
+    if unknown:
+        raise ValidationError(
+            "基本目录变更只能修改事项名称、设定依据、别名和关键词", code="basic-change-field"
+        )
+    if not (reason or "").strip():
+        raise ValidationError("请填写变更理由", code="basic-change-reason")
+    changes = []
+    for attr in BasicItemChange.FIELDS:
+        if attr not in values:
+            continue
+        raw = str(values[attr])
+        new = " ".join(raw.split()) if attr in {"aliases", "keywords"} else raw.strip()
+        old = getattr(item, attr)
+        if attr in {"name", "legal_basis"} and not new:
+            raise ValidationError(
+                "%(label)s不能为空", code="missing-element", params={"label": BASIC_FIELD_LABELS[attr]}
+            )
+        if new != old:
+            changes.append({"field": attr, "label": BASIC_FIELD_LABELS[attr], "old": old, "new": new})
+    if not changes:
+        raise ValidationError("没有任何修改", code="basic-change-empty")
+    with transaction.atomic():
+        BasicItem.objects.select_for_update().get(pk=item.pk)
+        if item.changes.filter(status=BasicItemChange.Status.PROPOSED).exists():
+            raise ValidationError(
+                "该事项已有一项待审核的基本目录变更，请先审核或退回", code="basic-change-open"
+            )
+        change = BasicItemChange.objects.create(
+            basic_item=item, changes=changes, reason=reason.strip()[:300], proposed_by=_user(actor)
+        )
+        record_event(
+            "catalog.basic_item.change_proposed",
+            f"提出基本目录变更：{item.name}（{'、'.join(c['label'] for c in changes)}）",
+            actor=actor,
+            obj=item,
+            data={"changes": changes, "reason": change.reason},
+        )
+    return change
+
+
+def review_basic_item_change(
+    change: BasicItemChange, *, approve: bool, actor=None, comment: str = ""
+) -> BasicItemChange:
+    """审核 — four-eyes; approval applies the new values at once (portal, search and API)."""
+    with transaction.atomic():
+        change = BasicItemChange.objects.select_for_update().get(pk=change.pk)
+        if change.status != BasicItemChange.Status.PROPOSED:
+            raise ValidationError("该变更已审核，不能重复审核", code="basic-change-closed")
+        if actor is not None and change.proposed_by_id == getattr(actor, "pk", None):
+            raise ValidationError("审核人不能是变更的提出人（双人复核）", code="four-eyes")
+        if not approve and not comment.strip():
+            raise ValidationError("退回时请填写审核意见", code="review-comment-required")
+        item = BasicItem.objects.select_for_update().get(pk=change.basic_item_id)
+        if approve:
+            stale = [c["label"] for c in change.changes if getattr(item, c["field"]) != c["old"]]
+            if stale:
+                raise ValidationError(
+                    "提出变更后%(f)s已被修改，请退回后重新提出",
+                    code="basic-change-stale",
+                    params={"f": "、".join(stale)},
+                )
+            for c in change.changes:
+                setattr(item, c["field"], c["new"])
+            item.full_clean(exclude=["parent"])
+            item.save()  # the post_save receiver re-indexes every implementation for search
+        change.status = BasicItemChange.Status.APPLIED if approve else BasicItemChange.Status.REJECTED
+        change.reviewed_by = _user(actor)
+        change.reviewed_at = timezone.now()
+        change.review_comment = comment.strip()[:500]
+        change.save()
+        record_event(
+            "catalog.basic_item.change_applied" if approve else "catalog.basic_item.change_rejected",
+            f"{'通过并生效' if approve else '退回'}基本目录变更：{item.name}",
+            actor=actor,
+            obj=item,
+            data={"changes": change.changes, "comment": change.review_comment},
+        )
+    return change

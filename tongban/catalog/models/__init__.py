@@ -1,6 +1,6 @@
 """Service-item catalogue models (事项管理), one concept per module."""
 
-from .basic import BasicItem, EnterpriseStage, LifeEvent  # noqa: F401
+from .basic import BasicItem, BasicItemChange, EnterpriseStage, LifeEvent  # noqa: F401
 from .files import MaterialFile  # noqa: F401
 from .forms import FieldSet  # noqa: F401
 from .implementation import HandlingItem, ItemImplementation  # noqa: F401

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 from tongban.catalog.codes import ItemType
@@ -103,3 +104,51 @@ class BasicItem(models.Model):
     def enterprise_stage_labels(self) -> list[str]:
         labels = dict(EnterpriseStage.choices)
         return [labels[t] for t in self.tags("enterprise_stages") if t in labels]
+
+
+class BasicItemChange(models.Model):
+    """基本目录变更 — a reviewed change to a basic item's name, legal basis, aliases or keywords.
+
+    Basic-item data is shared by every implementation in every county, so it is never edited
+    directly: a change is proposed, a second person approves (four-eyes) and only then applied;
+    the record keeps who proposed and approved what, with the old and new values.
+    """
+
+    FIELDS = ("name", "legal_basis", "aliases", "keywords")
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", "待审核"
+        APPLIED = "applied", "已通过并生效"
+        REJECTED = "rejected", "已退回"
+
+    basic_item = models.ForeignKey(
+        BasicItem, verbose_name="基本目录事项", on_delete=models.CASCADE, related_name="changes"
+    )
+    status = models.CharField("状态", max_length=12, choices=Status.choices, default=Status.PROPOSED)
+    reason = models.CharField("变更理由", max_length=300)
+    changes = models.JSONField("变更内容", default=list, help_text="[{field, label, old, new}]")
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    proposed_at = models.DateTimeField("提出时间", auto_now_add=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_at = models.DateTimeField("审核时间", null=True, blank=True)
+    review_comment = models.CharField("审核意见", max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = "基本目录变更"
+        verbose_name_plural = "基本目录变更"
+        ordering = ["-proposed_at", "-id"]
+        constraints = [
+            # One open proposal per item: a second would be reviewed against stale values.
+            models.UniqueConstraint(
+                fields=["basic_item"],
+                condition=models.Q(status="proposed"),
+                name="catalog_one_open_basic_item_change",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.basic_item.name}：{self.get_status_display()}"
