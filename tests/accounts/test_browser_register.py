@@ -1,13 +1,20 @@
 """In a real browser on a phone (390×844): register with phone + SMS code + ID number of a
-resident known to the population source, log out, log in, see the masked ID number."""
+resident known to the population source, log out, log in, see the masked ID number.
+
+Chromium runs in its own thread with its own Playwright instance (as tests/cases/test_browser.py
+does): importing the session-wide browser fixture of tests/browser here would start a second
+Playwright in the same xdist worker, which breaks the tests/browser suite ("Sync API inside the
+asyncio loop")."""
 
 from __future__ import annotations
 
+import os
 import re
+import threading
 
 import pytest
 
-from tests.browser.conftest import _playwright_browser, browser_page, viewport  # noqa: F401
+from tests.browser.conftest import _CSP_PROBE, CHROMIUM_ARGS, SCREENSHOT_DIR, VIEWPORTS, chromium_executable
 from tongban.accounts import demo
 from tongban.accounts.crypto import blind_index
 from tongban.accounts.models import Person, PopulationRecord, SmsMessage
@@ -22,42 +29,94 @@ def latest_code(phone: str) -> str:
     return re.search(r"\d{6}", message.text).group(0)
 
 
-@pytest.mark.parametrize("viewport", ["phone"], indirect=True)
-def test_register_login_and_see_masked_id_on_a_phone(browser_page, live_server, transactional_db):  # noqa: F811
+def in_phone_browser(steps) -> None:
+    """Run ``steps(page, problems, shot)`` in a 390×844 Chromium page in a fresh thread."""
+    failure: list[BaseException] = []
+    executable = chromium_executable()
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # the steps read the SMS outbox
+
+    def run():
+        from django.db import connections
+        from playwright.sync_api import sync_playwright
+
+        try:
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+                context = browser.new_context(
+                    viewport=VIEWPORTS["phone"],
+                    locale="zh-CN",
+                    timezone_id="Asia/Shanghai",
+                    is_mobile=True,
+                    has_touch=True,
+                    device_scale_factor=1,
+                )
+                context.set_default_timeout(10_000)
+                context.add_init_script(_CSP_PROBE)
+                page = context.new_page()
+                problems: list[str] = []
+                page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+                page.on("pageerror", lambda e: problems.append(str(e)))
+
+                def shot(name: str) -> None:
+                    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+                    page.screenshot(path=str(SCREENSHOT_DIR / f"{name}-phone.png"), full_page=True)
+
+                try:
+                    steps(page, problems, shot)
+                finally:
+                    browser.close()
+        except BaseException as exc:  # re-raised in the test thread
+            failure.append(exc)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(120)
+    assert not thread.is_alive(), "the browser steps did not finish in 120 s"
+    if failure:
+        raise failure[0]
+
+
+def test_register_login_and_see_masked_id_on_a_phone(live_server):
     phone, name, number, _registered = demo.PEOPLE[2]  # 赵秀英: in the population source, no account
     PopulationRecord.objects.create(name=name, id_index=blind_index(number, "resident-id"))
     password = "Zxy-2025-secret"
-
-    page = browser_page.goto(live_server.url + "/accounts/register/")
-    page.get_by_label("手机号码").fill(phone)
-    page.get_by_role("button", name="获取验证码").click()
-    page.wait_for_load_state("load")
-    assert page.get_by_text("验证码已发送").is_visible()
-    browser_page.screenshot("register-code-sent")
-
-    page.get_by_label("短信验证码").fill(latest_code(phone))
-    page.get_by_label("姓名").fill(name)
-    page.get_by_label("公民身份号码").fill(number)
-    page.get_by_label("设置密码").fill(password)
-    browser_page.screenshot("register-filled")
-    page.get_by_role("button", name="注册", exact=True).click()
-    page.wait_for_url("**/accounts/me/")
-    assert Person.objects.get(id_index=blind_index(number, "resident-id")).level == 2
-
-    page.get_by_role("button", name="退出").first.click()
-    page.wait_for_load_state("load")
-    page = browser_page.goto(live_server.url + "/accounts/login/")
-    page.get_by_label("手机号码或账号").fill(phone)
-    page.locator("#id_password").fill(password)
-    page.get_by_role("button", name="登录", exact=True).click()
-    page.wait_for_url("**/accounts/me/")
-
     masked = mask_resident_id(number)
-    body = page.locator("main").inner_text()
-    assert masked in body
-    assert number not in page.content()
-    assert "L2" in body
-    # clientWidth, not innerWidth: a mobile browser widens innerWidth to fit whatever overflows.
-    assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
-    browser_page.assert_clean()
-    browser_page.screenshot("personal-centre")
+
+    def steps(page, problems, shot):
+        page.goto(live_server.url + "/accounts/register/")
+        page.get_by_label("手机号码").fill(phone)
+        page.get_by_role("button", name="获取验证码").click()
+        page.wait_for_load_state("load")
+        assert page.get_by_text("验证码已发送").is_visible()
+        shot("register-code-sent")
+
+        page.get_by_label("短信验证码").fill(latest_code(phone))
+        page.get_by_label("姓名").fill(name)
+        page.get_by_label("公民身份号码").fill(number)
+        page.locator("#id_password").fill(password)
+        shot("register-filled")
+        page.get_by_role("button", name="注册", exact=True).click()
+        page.wait_for_url("**/accounts/me/")
+
+        page.get_by_role("button", name="退出").first.click()
+        page.wait_for_load_state("load")
+        page.goto(live_server.url + "/accounts/login/")
+        page.get_by_label("手机号码或账号").fill(phone)
+        page.locator("#id_password").fill(password)
+        page.get_by_role("button", name="登录", exact=True).click()
+        page.wait_for_url("**/accounts/me/")
+
+        body = page.locator("main").inner_text()
+        assert masked in body and "L2" in body
+        assert number not in page.content()
+        # clientWidth, not innerWidth: a mobile browser widens innerWidth to fit whatever overflows.
+        assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+        assert page.evaluate("window.__cspViolations") == []
+        assert problems == []
+        shot("personal-centre")
+
+    in_phone_browser(steps)
+
+    assert Person.objects.get(id_index=blind_index(number, "resident-id")).level == 2
