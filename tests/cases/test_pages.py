@@ -116,3 +116,24 @@ def test_village_helper_applies_for_villager_with_consent(client):
     assert app.channel == Channel.HELPER and app.owner == villager.user and app.delegation == delegation
     assert app.events.get(action="create").on_behalf_of == villager.user
     assert r.url == f"/cases/a/{app.pk}/situations/"
+
+
+def test_enterprise_agent_applies_in_the_enterprise_name(client):
+    from tongban.accounts.crypto import blind_index
+    from tongban.accounts.models import Enterprise
+    from tongban.accounts.services import switch_identity
+
+    impl = f.item()
+    rep = f.citizen("陈法人")
+    enterprise = Enterprise.objects.create(
+        name="示例商贸有限公司",
+        credit_code="91341500MA2N000002",
+        legal_rep_name="陈法人",
+        legal_rep_id_index=blind_index(rep.id_number, "resident-id"),
+    )
+    switch_identity(rep, enterprise.pk)
+    client.force_login(rep.user)
+    assert "示例商贸有限公司" in client.get(f"/cases/apply/{impl.code}/").content.decode()
+    client.post(f"/cases/apply/{impl.code}/")
+    app = Application.objects.get()
+    assert app.applicant_enterprise == enterprise and app.applicant_name == "示例商贸有限公司"

@@ -152,14 +152,9 @@ def start(request: HttpRequest, payload: StartIn):
     person = Person.objects.filter(user=request.user).first()
     if person is None:
         raise HttpError(403, "只有注册群众或企业经办人可以网上申请。")
-    enterprise = None
-    if payload.as_enterprise:
-        from tongban.accounts.services import current_enterprise
-
-        role = current_enterprise(person)
-        if role is None:
-            raise HttpError(403, "您当前没有可代表的企业。")
-        enterprise = role.enterprise
+    enterprise = services.acting_enterprise(person) if payload.as_enterprise else None
+    if payload.as_enterprise and enterprise is None:
+        raise HttpError(403, "您当前没有可代表的企业，请先切换办事身份。")
     key = request.headers.get("Idempotency-Key", "") or payload.idempotency_key
     app = services.start_application(
         implementation=impl,

@@ -168,6 +168,18 @@ def prefill(version, person: Person | None, enterprise=None) -> dict[str, Any]:
     }
 
 
+def acting_enterprise(person: Person | None):
+    """The enterprise the person currently acts for (切换身份), checked for the 申请办事 scope;
+    None when acting as themselves."""
+    from tongban.accounts.models import AgentScope
+    from tongban.accounts.services import check_enterprise_permission, current_enterprise
+
+    role = current_enterprise(person)
+    if role is None:
+        return None
+    return check_enterprise_permission(person, role.enterprise, AgentScope.APPLY).enterprise
+
+
 def start_application(
     *,
     implementation,

@@ -87,12 +87,15 @@ def start(request: HttpRequest, code: str) -> HttpResponse:
             implementation=impl,
             owner=request.user,
             person=person,
+            enterprise=services.acting_enterprise(person),
             idempotency_key=request.POST.get("idempotency_key", "")[:64],
             request=request,
         )
         return redirect("cases:situations", app.pk)
     drafts = Application.objects.filter(owner=request.user, implementation=impl, status=Status.DRAFT)
-    return render(request, "cases/start.html", {"impl": impl, "drafts": drafts})
+    person = Person.objects.filter(user=request.user).first()
+    enterprise = services.acting_enterprise(person) if person else None
+    return render(request, "cases/start.html", {"impl": impl, "drafts": drafts, "enterprise": enterprise})
 
 
 @login_required
