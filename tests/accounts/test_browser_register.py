@@ -29,7 +29,7 @@ def latest_code(phone: str) -> str:
     return re.search(r"\d{6}", message.text).group(0)
 
 
-def in_phone_browser(steps) -> None:
+def in_phone_browser(steps, cookie: dict | None = None) -> None:
     """Run ``steps(page, problems, shot)`` in a 390×844 Chromium page in a fresh thread."""
     failure: list[BaseException] = []
     executable = chromium_executable()
@@ -52,6 +52,8 @@ def in_phone_browser(steps) -> None:
                 )
                 context.set_default_timeout(10_000)
                 context.add_init_script(_CSP_PROBE)
+                if cookie:
+                    context.add_cookies([cookie])
                 page = context.new_page()
                 problems: list[str] = []
                 page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
@@ -120,3 +122,58 @@ def test_register_login_and_see_masked_id_on_a_phone(live_server):
     in_phone_browser(steps)
 
     assert Person.objects.get(id_index=blind_index(number, "resident-id")).level == 2
+
+
+def test_workbench_staff_and_person_pages_on_a_phone(live_server):
+    from django.conf import settings
+    from django.test import Client
+
+    from tests.accounts.conftest import verified_login
+    from tests.accounts.helpers import make_citizen, make_staff, resident_id
+    from tests.core.factories import CityFactory, CountyFactory, OrganisationFactory, ProvinceFactory
+    from tongban.accounts.models import Role
+
+    county = CountyFactory(
+        code="341502", parent=CityFactory(code="341500", parent=ProvinceFactory(code="340000"))
+    )
+    dept = OrganisationFactory(region=county)
+    admin = make_staff(username="wb-admin", department=dept, roles=[Role.SYSTEM_ADMIN, Role.WINDOW_CLERK])
+    clerk = make_staff(username="wb-clerk", department=dept, roles=[Role.WINDOW_CLERK])
+    number = resident_id(9, region="341502")
+    make_citizen(name="钱多多", phone="13977770001", id_number=number, level=2)
+    client = Client()
+    verified_login(client, admin)
+    cookie = {
+        "name": settings.SESSION_COOKIE_NAME,
+        "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+        "url": live_server.url,
+    }
+
+    def fits(page) -> bool:
+        return page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+
+    def steps(page, problems, shot):
+        page.goto(f"{live_server.url}/accounts/workbench/staff/{clerk.staff_profile.pk}/")
+        assert page.get_by_role("button", name="重置动态口令设备").is_visible()
+        assert fits(page)
+        shot("workbench-staff-detail")
+        page.get_by_role("button", name="重置密码").click()
+        page.wait_for_load_state("load")
+        assert page.get_by_text("只显示这一次").is_visible()
+        page.goto(f"{live_server.url}/accounts/workbench/staff/new/")
+        assert fits(page)
+        shot("workbench-staff-new")
+        page.goto(f"{live_server.url}/accounts/workbench/persons/")
+        page.get_by_label("手机号码或公民身份号码").fill("13977770001")
+        page.get_by_role("button", name="查询").click()
+        page.wait_for_load_state("load")
+        assert mask_resident_id(number) in page.locator("main").inner_text()
+        page.get_by_label("查看事由").fill("核验身份")
+        page.get_by_role("button", name="查看完整号码").click()
+        page.wait_for_load_state("load")
+        assert number in page.locator("main").inner_text()
+        assert fits(page)
+        assert problems == []
+        shot("workbench-person-revealed")
+
+    in_phone_browser(steps, cookie)
