@@ -119,3 +119,19 @@ def test_staff_pages_edit_review_publish(client, item):
 def test_staff_pages_need_permissions(client, item):
     factories.login_staff(client, factories.UserFactory(perms=[]))
     assert client.get(reverse("catalog:manage")).status_code == 403
+
+
+def test_guide_links_to_online_application_when_the_depth_allows_it(client, item):
+    html = client.get(item.get_absolute_url()).content.decode()
+    assert f'href="/cases/apply/{item.code}/"' in html
+    assert "在线申请" in html
+
+
+def test_guide_of_an_offline_item_says_where_to_apply_instead(client):
+    guide = {**factories.COMPLETE_GUIDE, "online_depth": ItemVersion.OnlineDepth.APPOINTMENT}
+    impl = factories.published_item(guide=guide)
+    assert impl.published_version.online_depth == ItemVersion.OnlineDepth.APPOINTMENT
+    html = client.get(impl.get_absolute_url()).content.decode()
+    assert "/cases/apply/" not in html
+    assert "本事项暂不支持在线申请，请到窗口办理：六安市政务服务中心二楼综合窗口" in html
+    assert "支持预约办理" in html
