@@ -94,7 +94,7 @@ def _out(app: Application) -> dict:
         "channel": app.channel,
         "applicant": mask_name(app.applicant_name),
         "answers": app.answers,
-        "form_data": app.form_data,
+        "form_data": services.masked_form_data(app),
         "received_date": app.received_date,
         "deadline": app.deadline,
         "deadline_provisional": app.deadline_provisional,

@@ -9,11 +9,44 @@ Status machine (services.py is the only place that changes it)::
 
 from __future__ import annotations
 
+import json
+
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
 
-from tongban.accounts.crypto import EncryptedCharField
+from tongban.accounts.crypto import EncryptedCharField, decrypt, encrypt
+
+
+class EncryptedJSONField(models.TextField):
+    """JSON document stored as one Fernet token (the identity app's field encryption).
+
+    Used for the application form, which holds pre-filled ID numbers and phones: the raw row
+    never contains them. Not searchable in SQL — nothing needs to query inside the form.
+    """
+
+    description = "Encrypted JSON"
+
+    def from_db_value(self, value, expression, connection):
+        if value is None or value == "":
+            return {} if value == "" else value
+        if value.lstrip().startswith(("{", "[")):
+            return json.loads(value)  # written before encryption (migration 0002 re-encrypts)
+        return json.loads(decrypt(value))
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            return self.from_db_value(value, None, None)
+        return value
+
+    def get_prep_value(self, value):
+        if value is None:
+            return value
+        return encrypt(json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False, sort_keys=True))
+
+    def value_to_string(self, obj):
+        return json.dumps(self.value_from_object(obj), cls=DjangoJSONEncoder, ensure_ascii=False)
 
 
 class Channel(models.TextChoices):
@@ -93,7 +126,7 @@ class Application(models.Model):
         "core.Organisation", verbose_name="实施主体", on_delete=models.PROTECT, related_name="+"
     )
     answers = models.JSONField("情形选择", default=dict, blank=True)
-    form_data = models.JSONField("申请表", default=dict, blank=True)
+    form_data = EncryptedJSONField("申请表（密文）", default=dict, blank=True)
     idempotency_key = models.CharField("幂等键", max_length=64, blank=True)
     status = models.CharField("状态", max_length=24, choices=Status.choices, default=Status.DRAFT)
     round = models.PositiveSmallIntegerField("提交轮次", default=0)

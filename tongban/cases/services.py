@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -28,6 +30,7 @@ from tongban.cases.numbering import next_case_number
 from tongban.catalog.forms_schema import validate_submission
 from tongban.catalog.services import evaluate_situations
 from tongban.core.audit import record_event
+from tongban.core.identifiers import mask_mobile, mask_resident_id
 from tongban.core.workdays import add_working_days
 
 #: 《行政许可法》第三十二条: corrections must be requested within five working days of receipt.
@@ -246,6 +249,55 @@ def start_application(
     return app
 
 
+_ID_LIKE = re.compile(r"^\d{17}[\dXx]$")
+_MOBILE_LIKE = re.compile(r"^1\d{10}$")
+
+
+def _maskers(version) -> dict[str, Callable[[str], str]]:
+    """Form fields holding ID numbers or phones, known from their x-prefill attribute."""
+    from tongban.catalog.forms_schema import compose_schema
+
+    try:
+        properties = compose_schema(version).get("properties", {})
+    except ValidationError:
+        properties = {}
+    found: dict[str, Callable[[str], str]] = {}
+    for name, prop in properties.items():
+        prefill = prop.get("x-prefill", "")
+        if prefill.endswith(".id_number"):
+            found[name] = mask_resident_id
+        elif prefill.endswith(".mobile"):
+            found[name] = mask_mobile
+    return found
+
+
+def masked_form_data(app: Application) -> dict[str, Any]:
+    """The form for pages and API answers that do not need the ID number or phone in clear;
+    values shaped like either are masked even when the schema does not mark the field."""
+    maskers = _maskers(app.version)
+    out: dict[str, Any] = {}
+    for name, value in app.form_data.items():
+        masker = maskers.get(name)
+        if masker is None and isinstance(value, str):
+            if _ID_LIKE.match(value.strip()):
+                masker = mask_resident_id
+            elif _MOBILE_LIKE.match(value.strip()):
+                masker = mask_mobile
+        out[name] = masker(value) if masker and isinstance(value, str) and value else value
+    return out
+
+
+def _keep_unmasked(app: Application, incoming: dict[str, Any]) -> dict[str, Any]:
+    """A client echoing a masked value back (from an API answer) must not overwrite the real one."""
+    masked = masked_form_data(app)
+    return {
+        name: app.form_data[name]
+        if name in app.form_data and value == masked.get(name) != app.form_data[name]
+        else value
+        for name, value in incoming.items()
+    }
+
+
 def save_draft(
     app: Application, *, answers: dict | None = None, form_data: dict | None = None
 ) -> Application:
@@ -256,7 +308,7 @@ def save_draft(
             evaluate_situations(app.version, answers)  # unknown question/option → error
             app.answers = answers
         if form_data is not None:
-            app.form_data = {**app.form_data, **form_data}
+            app.form_data = {**app.form_data, **_keep_unmasked(app, form_data)}
         app.save(update_fields=["answers", "form_data", "updated_at"])
     return app
 

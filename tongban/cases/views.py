@@ -47,14 +47,16 @@ def _published(code: str) -> ItemImplementation:
     return impl
 
 
-def _fields(app: Application) -> list[dict]:
+def _fields(app: Application, *, masked: bool = True) -> list[dict]:
+    """Form fields with their values; ID numbers and phones masked unless the page edits them."""
     schema = compose_schema(app.version)
+    data = services.masked_form_data(app) if masked else app.form_data
     required = set(schema.get("required", []))
     return [
         {
             "name": name,
             "title": prop.get("title", name),
-            "value": app.form_data.get(name, ""),
+            "value": data.get(name, ""),
             "required": name in required,
             "help": prop.get("x-help") or prop.get("description", ""),
             "choices": prop.get("enum", []),
@@ -118,7 +120,7 @@ def situations(request: HttpRequest, pk: int) -> HttpResponse:
 @_errors_to_messages
 def form(request: HttpRequest, pk: int) -> HttpResponse:
     app = access.get_for(request.user, pk, edit=True)
-    fields = _fields(app)
+    fields = _fields(app, masked=False)
     if request.method == "POST":
         services.save_draft(
             app, form_data={f["name"]: request.POST.get(f["name"], "").strip() for f in fields}
