@@ -51,4 +51,7 @@ class ApplicationAdmin(admin.ModelAdmin):
 
 @admin.register(Message)
 class MessageAdmin(admin.ModelAdmin):
-    list_display = ["title", "recipient", "created_at", "read_at"]
+    list_display = ["title", "recipient", "created_at", "read_at", "sms_status", "sms_attempts"]
+    list_filter = ["sms_status"]
+    exclude = ["sms_phone"]  # encrypted; the applicant's phone is not shown in the admin
+    readonly_fields = ["sms_status", "sms_attempts", "sms_last_error", "sms_next_attempt_at", "sms_sent_at"]

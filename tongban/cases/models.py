@@ -296,10 +296,26 @@ class CaseNumberCounter(models.Model):
 
 
 class Message(models.Model):
-    """站内信 — a message in the applicant's personal centre."""
+    """站内信 — a message in the applicant's personal centre, and the SMS outbox (短信发件箱).
+
+    The row is written in the state change's transaction; the SMS leaves after commit and, if the
+    gateway is down, the periodic task ``retry_case_sms`` retries it with backoff, so no
+    notification is lost. Walk-in applicants without an account get a row without recipient
+    (SMS only).
+    """
+
+    class SmsStatus(models.TextChoices):
+        NONE = "", "无需短信"
+        PENDING = "pending", "待发送"
+        SENT = "sent", "已发送"
+        FAILED = "failed", "发送失败"
 
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="case_messages"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="case_messages",
     )
     application = models.ForeignKey(
         Application, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
@@ -308,11 +324,20 @@ class Message(models.Model):
     body = models.TextField("内容")
     created_at = models.DateTimeField("时间", auto_now_add=True)
     read_at = models.DateTimeField("已读时间", null=True, blank=True)
+    sms_phone = EncryptedCharField("短信号码（密文）", blank=True)
+    sms_status = models.CharField(
+        "短信状态", max_length=8, choices=SmsStatus.choices, blank=True, default=SmsStatus.NONE
+    )
+    sms_attempts = models.PositiveSmallIntegerField("短信发送次数", default=0)
+    sms_last_error = models.CharField("最近一次发送错误", max_length=300, blank=True)
+    sms_next_attempt_at = models.DateTimeField("下次重试时间", null=True, blank=True)
+    sms_sent_at = models.DateTimeField("短信发送时间", null=True, blank=True)
 
     class Meta:
         verbose_name = "站内信"
         verbose_name_plural = "站内信"
         ordering = ["-created_at"]
+        indexes = [models.Index(fields=["sms_status", "sms_next_attempt_at"])]
 
     def __str__(self) -> str:
         return self.title

@@ -1,21 +1,106 @@
-"""Telling the applicant: 站内信 in the personal centre and an SMS through the gateway."""
+"""Telling the applicant: 站内信 in the personal centre and an SMS through the gateway.
+
+The ``Message`` row is the outbox: written in the state change's transaction with the SMS
+``pending``; the SMS is sent once that transaction has committed, and ``retry_pending`` (Huey,
+every minute) retries due rows: a failed attempt keeps the row ``pending`` with exponential
+backoff (1, 2, 4 … 60 minutes); after ``MAX_ATTEMPTS`` it becomes ``failed`` (visible in the admin)
+and is still retried once a day. A gateway outage therefore delays the SMS but never loses it.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
+
 from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
 
 from tongban.accounts.adapters import sms_gateway
 from tongban.cases.models import Application, Message
 
+logger = logging.getLogger(__name__)
 
-def notify(application: Application, title: str, body: str) -> None:
+#: After this many failed attempts the SMS is marked ``failed`` and retried daily only.
+MAX_ATTEMPTS = 8
+FAILED_RETRY_EVERY = dt.timedelta(days=1)
+#: The after-commit send normally happens at once; the retry task leaves fresh rows alone this long.
+FIRST_RETRY_AFTER = dt.timedelta(minutes=1)
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    """1, 2, 4, 8 … minutes after the n-th failure, capped at one hour."""
+    return dt.timedelta(minutes=min(2 ** max(attempts - 1, 0), 60))
+
+
+def notify(application: Application, title: str, body: str) -> Message | None:
     """Call inside the state change's transaction: the message is written with it, the SMS
     leaves only once it has committed."""
-    if application.owner_id:
-        Message.objects.create(
-            recipient_id=application.owner_id, application=application, title=title, body=body
-        )
     phone = application.applicant_phone
+    if not application.owner_id and not phone:
+        return None
+    message = Message.objects.create(
+        recipient_id=application.owner_id,
+        application=application,
+        title=title,
+        body=body,
+        sms_phone=phone or "",
+        sms_status=Message.SmsStatus.PENDING if phone else Message.SmsStatus.NONE,
+        sms_next_attempt_at=timezone.now() + FIRST_RETRY_AFTER if phone else None,
+    )
     if phone:
-        text = f"【通办】{title}：{body}"[:300]
-        transaction.on_commit(lambda: sms_gateway().send(phone, text, purpose="cases"))
+        transaction.on_commit(lambda: send_sms(message.pk))
+    return message
+
+
+def send_sms(message_id: int, now: dt.datetime | None = None) -> bool:
+    """One attempt for one outbox row; True when the gateway took it. Never raises: the state
+    change that caused it has already committed."""
+    with transaction.atomic():
+        message = (
+            Message.objects.select_for_update(skip_locked=True)
+            .filter(pk=message_id, sms_status__in=[Message.SmsStatus.PENDING, Message.SmsStatus.FAILED])
+            .first()
+        )
+        if message is None:
+            return False  # already sent, or another worker is sending it right now
+        now = now or timezone.now()
+        message.sms_attempts += 1
+        try:
+            sms_gateway().send(
+                message.sms_phone, f"【通办】{message.title}：{message.body}"[:300], purpose="cases"
+            )
+        except Exception as exc:  # any gateway failure: keep the row and retry later
+            logger.warning("case SMS %s failed (attempt %s): %s", message.pk, message.sms_attempts, exc)
+            gave_up = message.sms_attempts >= MAX_ATTEMPTS
+            message.sms_status = Message.SmsStatus.FAILED if gave_up else Message.SmsStatus.PENDING
+            message.sms_last_error = f"{type(exc).__name__}: {exc}"[:300]
+            message.sms_next_attempt_at = now + (
+                FAILED_RETRY_EVERY if gave_up else backoff(message.sms_attempts)
+            )
+            ok = False
+        else:
+            message.sms_status = Message.SmsStatus.SENT
+            message.sms_sent_at = now
+            message.sms_next_attempt_at = None
+            ok = True
+        message.save(
+            update_fields=[
+                "sms_status",
+                "sms_attempts",
+                "sms_last_error",
+                "sms_next_attempt_at",
+                "sms_sent_at",
+            ]
+        )
+    return ok
+
+
+def retry_pending(now: dt.datetime | None = None) -> int:
+    """Periodic task body: send every pending/failed SMS whose retry time has come."""
+    now = now or timezone.now()
+    due = Message.objects.filter(
+        Q(sms_status__in=[Message.SmsStatus.PENDING, Message.SmsStatus.FAILED]),
+        sms_next_attempt_at__lte=now,
+    ).values_list("pk", flat=True)
+    return sum(send_sms(pk, now) for pk in list(due[:500]))

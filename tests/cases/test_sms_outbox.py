@@ -1,0 +1,111 @@
+"""The 站内信 row is the SMS outbox: a gateway outage delays the SMS, never loses it."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from tests.cases import factories as f
+from tongban.accounts import adapters
+from tongban.accounts.models import SmsMessage
+from tongban.cases import notify, services, tasks
+from tongban.cases.models import Message
+
+pytestmark = pytest.mark.django_db
+
+
+class BrokenGateway:
+    name = "broken"
+
+    def send(self, phone: str, text: str, purpose: str = "") -> None:
+        raise ConnectionError("短信网关超时")
+
+
+def _submit(person):
+    impl = f.item()
+    app = services.start_application(implementation=impl, owner=person.user, person=person)
+    services.save_draft(app, answers={"agent": "no", "premises": "own"})
+    services.upload_material(app, f.material(impl, "食品经营许可申请书").pk, f.pdf(), by=person.user)
+    return services.submit(app, actor=person.user)
+
+
+def test_gateway_down_leaves_a_pending_row_that_the_retry_task_sends(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    person = f.citizen()
+    monkeypatch.setitem(adapters.SMS_GATEWAYS, "local", BrokenGateway)
+    with django_capture_on_commit_callbacks(execute=True):
+        app = _submit(person)  # the submission itself succeeds
+    message = Message.objects.get(application=app)
+    assert message.recipient == person.user and message.title == "申请已提交"
+    assert message.sms_status == Message.SmsStatus.PENDING
+    assert message.sms_attempts == 1 and "短信网关超时" in message.sms_last_error
+    assert not SmsMessage.objects.exists()
+    with connection.cursor() as cursor:  # the phone in the outbox is encrypted too
+        cursor.execute("SELECT sms_phone FROM cases_message WHERE id = %s", [message.pk])
+        assert person.phone not in cursor.fetchone()[0]
+
+    # Still down at the next run: backoff grows, nothing lost.
+    later = timezone.now() + dt.timedelta(minutes=5)
+    assert notify.retry_pending(later) == 0
+    message.refresh_from_db()
+    assert message.sms_attempts == 2 and message.sms_next_attempt_at > later
+
+    # Not yet due: the task leaves it alone.
+    monkeypatch.setitem(adapters.SMS_GATEWAYS, "local", adapters.LocalSmsGateway)
+    assert notify.retry_pending(later) == 0
+    assert Message.objects.get(pk=message.pk).sms_attempts == 2
+
+    # The gateway is back; the periodic task sends it once.
+    monkeypatch.setattr(notify.timezone, "now", lambda: later + dt.timedelta(hours=1))
+    assert tasks.retry_case_sms.call_local() == 1
+    message.refresh_from_db()
+    assert message.sms_status == Message.SmsStatus.SENT and message.sms_sent_at is not None
+    sms = SmsMessage.objects.get()
+    assert sms.phone == person.phone and "申请已提交" in sms.text
+    assert tasks.retry_case_sms.call_local() == 0  # sent rows are never sent again
+
+
+def test_sms_is_sent_after_commit_and_marked_sent(django_capture_on_commit_callbacks):
+    person = f.citizen()
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        app = _submit(person)
+    message = Message.objects.get(application=app)
+    assert message.sms_status == Message.SmsStatus.PENDING  # nothing leaves before the commit
+    assert not SmsMessage.objects.exists()
+    for callback in callbacks:
+        callback()
+    message.refresh_from_db()
+    assert message.sms_status == Message.SmsStatus.SENT and message.sms_attempts == 1
+
+
+def test_after_max_attempts_marked_failed_and_retried_daily():
+    person = f.citizen()
+    app = services.start_application(implementation=f.item(), owner=person.user, person=person)
+    message = Message.objects.create(
+        recipient=person.user,
+        application=app,
+        title="t",
+        body="b",
+        sms_phone=person.phone,
+        sms_status=Message.SmsStatus.FAILED,
+        sms_attempts=notify.MAX_ATTEMPTS - 1,
+        sms_next_attempt_at=timezone.now(),
+    )
+    adapters.SMS_GATEWAYS["broken"] = BrokenGateway
+    try:
+        from django.test import override_settings
+
+        with override_settings(SMS_GATEWAY="broken"):
+            assert notify.retry_pending(timezone.now() + dt.timedelta(seconds=1)) == 0
+    finally:
+        del adapters.SMS_GATEWAYS["broken"]
+    message.refresh_from_db()
+    assert message.sms_status == Message.SmsStatus.FAILED  # visible to operators
+    assert message.sms_next_attempt_at > timezone.now() + dt.timedelta(hours=23)  # retried daily
+    assert notify.retry_pending(timezone.now() + dt.timedelta(days=2)) == 1
+    message.refresh_from_db()
+    assert message.sms_status == Message.SmsStatus.SENT
