@@ -47,3 +47,15 @@ def item(org=None, guide: dict | None = None, name: str = "食品经营许可"):
 
 def material(impl, name: str):
     return impl.published_version.materials.get(name=name)
+
+
+def window(region, number: str = "1", name: str = "综合受理窗口"):
+    """A window in the 政务服务中心 of ``region`` (created on first use)."""
+    from tongban.core.models import ServiceHall, Window
+
+    hall, _ = ServiceHall.objects.get_or_create(
+        name=f"{region.name}政务服务中心",
+        region=region,
+        defaults={"kind": ServiceHall.Kind.CENTRE, "address": f"{region.name}人民路1号"},
+    )
+    return Window.objects.get_or_create(hall=hall, number=number, defaults={"name": name})[0]

@@ -126,7 +126,9 @@ def test_window_registration_requires_the_role(client):
         == 403
     )
     clerk = _staff_client(type(client), f.clerk(department(liuan()["yuan"], "数据资源", "数据资源管理局")))
+    counter = f.window(liuan()["yuan"])  # the only window in 裕安区: taken without asking
     made = clerk.post("/api/cases/window/applications", body, content_type="application/json")
     assert (
         made.status_code == 201 and made.json()["channel"] == "window" and made.json()["applicant"] != "赵六"
     )
+    assert made.json()["window"] == str(counter)

@@ -75,13 +75,19 @@ def test_window_clerk_registers_walk_in_in_another_county(client):
     regions = liuan()
     impl = f.item(department(regions["yuan"]))
     clerk = f.clerk(department(regions["jinan"], "数据资源", "数据资源管理局"))
+    counter = f.window(regions["jinan"], "3")
+    f.window(regions["jinan"], "4")
+    f.window(regions["yuan"], "1")  # another county's hall: not offered
     login_staff(client, clerk)
-    r = client.post(
-        "/cases/workbench/register/",
-        {"item_code": impl.code, "name": "赵六", "id_number": f.resident_id(88), "phone": "13812340000"},
-    )
+    page = client.get("/cases/workbench/register/").content.decode()
+    assert "金安区政务服务中心 3" in page and "裕安区政务服务中心" not in page
+    walk_in = {"item_code": impl.code, "name": "赵六", "id_number": f.resident_id(88), "phone": "13812340000"}
+    client.post("/cases/workbench/register/", walk_in)  # two windows: the clerk must pick one
+    assert not Application.objects.exists()
+    r = client.post("/cases/workbench/register/", {**walk_in, "window": counter.pk})
     app = Application.objects.get()
     assert r.url == f"/cases/a/{app.pk}/situations/" and app.channel == Channel.WINDOW
+    assert app.window == counter
     client.post(r.url, {"agent": "no", "premises": "own"})
     client.post(
         f"/cases/a/{app.pk}/materials/{f.material(impl, '食品经营许可申请书').pk}/",

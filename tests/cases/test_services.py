@@ -222,13 +222,16 @@ def test_window_registration_in_another_county_for_walk_in():
     regions = liuan()
     impl = f.item(department(regions["yuan"]))
     window_clerk = f.clerk(department(regions["jinan"], "数据资源", "数据资源管理局"))
+    counter = f.window(regions["jinan"])
     app = services.start_application(
         implementation=impl,
         channel=Channel.WINDOW,
         registered_by=window_clerk,
+        window=counter.pk,
         walk_in={"name": "赵六", "id_number": f.resident_id(77), "phone": "13812345678"},
     )
     assert app.owner is None and app.channel == Channel.WINDOW and app.registered_by == window_clerk
+    assert app.window == counter
     services.save_draft(app, answers={"agent": "no", "premises": "own"})
     services.upload_material(
         app, f.material(impl, "食品经营许可申请书").pk, f.pdf("扫描件.pdf"), by=window_clerk
@@ -283,3 +286,21 @@ def test_provisional_deadline_recomputed_when_the_year_is_loaded(monkeypatch, ca
     calendar_year_loaded.send(sender=CalendarYear, year=2027, replaced=False)
     app.refresh_from_db()
     assert not app.deadline_provisional and app.deadline == before + dt.timedelta(days=1)
+
+
+def test_window_must_be_in_a_hall_of_the_clerks_region():
+    regions = liuan()
+    impl = f.item(department(regions["yuan"]))
+    clerk = f.clerk(department(regions["jinan"], "数据资源", "数据资源管理局"))
+    elsewhere = f.window(regions["yuan"])
+    walk_in = {"name": "赵六", "id_number": f.resident_id(78)}
+    register = dict(implementation=impl, channel=Channel.WINDOW, registered_by=clerk, walk_in=walk_in)
+    with pytest.raises(ValidationError) as error:
+        services.start_application(**register)  # no window in 金安区 at all
+    assert error.value.code == "window-missing"
+    with pytest.raises(ValidationError) as error:
+        services.start_application(**register, window=elsewhere.pk)
+    assert error.value.code == "window-not-in-region" and "不属于您所在区划" in error.value.messages[0]
+    own = f.window(regions["jinan"])
+    assert services.start_application(**register).window == own  # the one window of the region
+    assert not Application.objects.filter(window=elsewhere).exists()

@@ -64,6 +64,7 @@ class ApplicationOut(Schema):
     exchange_status: str | None = Field(description="GB/T 39046 办件状态代码")
     case_type: str = Field(description="GB/T 39046 办件类型：1 即办件 / 2 承诺件")
     channel: str
+    window: str | None = Field(None, description="登记窗口（窗口登记时）")
     applicant: str = Field(description="申请人（脱敏）")
     answers: dict
     form_data: dict
@@ -92,6 +93,7 @@ def _out(app: Application) -> dict:
         "exchange_status": code[0] if code else None,
         "case_type": codes.case_type_code(app.version.handling_kind),
         "channel": app.channel,
+        "window": str(app.window) if app.window_id else None,
         "applicant": mask_name(app.applicant_name),
         "answers": app.answers,
         "form_data": services.masked_form_data(app),
@@ -344,6 +346,9 @@ class WalkInIn(Schema):
     id_number: ResidentId
     phone: str = ""
     idempotency_key: str = ""
+    window_id: int | None = Field(
+        None, description="登记窗口（须属于本人所在区划的大厅；区划内只有一个窗口时可省略）"
+    )
 
 
 @router.post(
@@ -358,6 +363,7 @@ def window_register(request: HttpRequest, payload: WalkInIn):
         owner=None,
         channel=Channel.WINDOW,
         registered_by=request.user,
+        window=payload.window_id,
         walk_in={"name": payload.name, "id_number": payload.id_number, "phone": payload.phone},
         request=request,
     )

@@ -183,6 +183,41 @@ def acting_enterprise(person: Person | None):
     return check_enterprise_permission(person, role.enterprise, AgentScope.APPLY).enterprise
 
 
+def clerk_windows(clerk):
+    """Active windows of the halls in the clerk's region (and the regions below it)."""
+    from tongban.core.models import Window
+
+    profile = getattr(clerk, "staff_profile", None) if clerk is not None else None
+    if profile is None:
+        return Window.objects.none()
+    return (
+        Window.objects.filter(is_active=True, hall__region__path__startswith=profile.region.path)
+        .select_related("hall")
+        .order_by("hall__region__path", "hall__name", "number")
+    )
+
+
+def resolve_window(clerk, window=None):
+    """The window a registration is made at: the one the clerk picked, checked against their
+    region, or — when their region has exactly one window — that one."""
+    windows = clerk_windows(clerk)
+    if window in (None, ""):
+        candidates = list(windows[:2])
+        if len(candidates) == 1:
+            return candidates[0]
+        raise ValidationError("请选择您所在的办理窗口。", code="window-missing")
+    pk = getattr(window, "pk", window)
+    try:
+        found = windows.filter(pk=int(pk)).first()
+    except (TypeError, ValueError):
+        found = None
+    if found is None:
+        raise ValidationError(
+            "所选窗口不属于您所在区划的政务服务大厅，不能在此登记。", code="window-not-in-region"
+        )
+    return found
+
+
 def start_application(
     *,
     implementation,
@@ -222,6 +257,8 @@ def start_application(
         )
     if not fields.get("applicant_name"):
         raise ValidationError("请填写申请人信息。", code="applicant-missing")
+    if channel == Channel.WINDOW:
+        window = resolve_window(registered_by, window)
     try:
         with transaction.atomic():
             app = Application.objects.create(
@@ -239,7 +276,12 @@ def start_application(
                 **fields,
             )
             _event(
-                app, "create", "", actor=registered_by or owner, request=request, data={"channel": channel}
+                app,
+                "create",
+                "",
+                actor=registered_by or owner,
+                request=request,
+                data={"channel": channel, **({"window": window.pk} if window else {})},
             )
     except IntegrityError:
         existing = Application.objects.filter(owner=owner, idempotency_key=idempotency_key).first()

@@ -22,6 +22,8 @@ from tongban.core.audit import client_ip
 from tongban.core.identifiers import mask_name
 
 STEPS = ["情形选择", "填写申请", "上传材料", "确认提交"]
+#: The window the clerk registered at last (pre-selected on the next registration).
+WINDOW_SESSION_KEY = "cases_window_id"
 
 
 def _errors_to_messages(view):
@@ -326,7 +328,8 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
 @_staff_required
 @_errors_to_messages
 def register(request: HttpRequest) -> HttpResponse:
-    """窗口登记: a clerk at any hall registers a walk-in applicant for any published item."""
+    """窗口登记: a clerk at any hall registers a walk-in applicant for any published item, at the
+    window they work at (a hall in their region; remembered for the session)."""
     if not request.user.has_perm("cases.register_application"):
         raise PermissionDenied("您没有窗口登记权限。")
     if request.method == "POST":
@@ -335,6 +338,7 @@ def register(request: HttpRequest) -> HttpResponse:
             implementation=impl,
             channel=Channel.WINDOW,
             registered_by=request.user,
+            window=request.POST.get("window") or None,
             walk_in={
                 "name": request.POST.get("name", "").strip(),
                 "id_number": request.POST.get("id_number", ""),
@@ -342,8 +346,11 @@ def register(request: HttpRequest) -> HttpResponse:
             },
             request=request,
         )
+        request.session[WINDOW_SESSION_KEY] = app.window_id
         return redirect("cases:situations", app.pk)
-    return render(request, "cases/register.html", {})
+    windows = list(services.clerk_windows(request.user))
+    chosen = request.session.get(WINDOW_SESSION_KEY) or (windows[0].pk if len(windows) == 1 else None)
+    return render(request, "cases/register.html", {"windows": windows, "chosen": chosen})
 
 
 @_staff_required
