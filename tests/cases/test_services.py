@@ -304,3 +304,22 @@ def test_window_must_be_in_a_hall_of_the_clerks_region():
     own = f.window(regions["jinan"])
     assert services.start_application(**register).window == own  # the one window of the region
     assert not Application.objects.filter(window=elsewhere).exists()
+
+
+def test_online_application_needs_online_depth_but_a_window_can_register_it():
+    from tests.catalog.factories import COMPLETE_GUIDE
+
+    impl = f.item(guide={**COMPLETE_GUIDE, "online_depth": 2}, name="仅可预约的事项")
+    person = f.citizen()
+    with pytest.raises(ValidationError) as error:
+        services.start_application(implementation=impl, owner=person.user, person=person)
+    assert error.value.code == "not-online" and "到窗口办理" in error.value.messages[0]
+    clerk = f.clerk(department(liuan()["city"], "数据资源", "数据资源管理局"))
+    f.window(liuan()["city"])
+    app = services.start_application(
+        implementation=impl,
+        channel=Channel.WINDOW,
+        registered_by=clerk,
+        walk_in={"name": "赵六", "id_number": f.resident_id(79)},
+    )
+    assert app.window is not None

@@ -36,6 +36,9 @@ from tongban.core.workdays import add_working_days
 #: 《行政许可法》第三十二条: corrections must be requested within five working days of receipt.
 CORRECTION_WINDOW_DAYS = 5
 
+#: 网办深度 from which an item can be applied for online (三级 在线预审, 四级 全程网办).
+ONLINE_APPLICATION_DEPTH = 3
+
 #: Which actions are allowed from which status.
 TRANSITIONS: dict[str, set[str]] = {
     "submit": {Status.DRAFT},
@@ -237,6 +240,9 @@ def start_application(
     version = implementation.published_version
     if version is None:
         raise ValidationError("该事项没有已发布的办事指南，暂不能申请。", code="item-not-published")
+    if channel in (Channel.ONLINE, Channel.MOBILE) and version.online_depth < ONLINE_APPLICATION_DEPTH:
+        # 网办深度一级/二级: online only information or appointments; windows/helpers still register it.
+        raise ValidationError("该事项暂不支持在线申请，请按办事指南到窗口办理。", code="not-online")
     if idempotency_key and owner is not None:
         existing = Application.objects.filter(owner=owner, idempotency_key=idempotency_key).first()
         if existing is not None:
