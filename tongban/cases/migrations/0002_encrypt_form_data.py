@@ -11,6 +11,19 @@ def encrypt_existing(apps, schema_editor):
         Application.objects.filter(pk=app.pk).update(form_data=app.form_data)
 
 
+def decrypt_existing(apps, schema_editor):
+    # Back to plain JSON text so the column can be cast to json(b) again.
+    import json
+
+    Application = apps.get_model("cases", "Application")
+    table = schema_editor.quote_name(Application._meta.db_table)
+    for app in Application.objects.only("pk", "form_data").iterator():
+        schema_editor.execute(
+            f"UPDATE {table} SET form_data = %s WHERE id = %s",
+            [json.dumps(app.form_data, ensure_ascii=False), app.pk],
+        )
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -23,5 +36,5 @@ class Migration(migrations.Migration):
             name='form_data',
             field=tongban.cases.models.EncryptedJSONField(blank=True, default=dict, verbose_name='申请表（密文）'),
         ),
-        migrations.RunPython(encrypt_existing, migrations.RunPython.noop),
+        migrations.RunPython(encrypt_existing, decrypt_existing),
     ]
