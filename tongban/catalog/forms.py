@@ -8,36 +8,16 @@ from django.core.exceptions import ValidationError
 
 from tongban.catalog import files
 from tongban.catalog.models import Fee, ItemVersion, Material, MaterialFile, ProcessStep, ProofEntry
+from tongban.catalog.serialize import VERSION_FIELDS
 
+# Staff edit every element the version serialises (serialize.VERSION_FIELDS), plus the change
+# summary and the hall, which serialisation shows by name; the hall sits next to the place.
+_AFTER_PLACE = VERSION_FIELDS.index("place") + 1
 VERSION_FORM_FIELDS = [
     "change_summary",
-    "acceptance_conditions",
-    "handling_kind",
-    "legal_limit_days",
-    "legal_limit_note",
-    "promised_limit_days",
-    "special_procedures",
-    "special_procedures_counted",
-    "is_free",
-    "handling_forms",
-    "place",
+    *VERSION_FIELDS[:_AFTER_PLACE],
     "hall",
-    "windows_note",
-    "office_hours",
-    "consult_phone",
-    "complaint_phone",
-    "online_depth",
-    "visits",
-    "handle_anywhere",
-    "appointment_supported",
-    "delivery_supported",
-    "online_payment_supported",
-    "result_name",
-    "result_sample",
-    "result_is_licence",
-    "intermediary_services",
-    "form_field_sets",
-    "form_schema",
+    *VERSION_FIELDS[_AFTER_PLACE:],
 ]
 
 
