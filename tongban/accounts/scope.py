@@ -37,9 +37,12 @@ filter against one primary key, so the list and the detail page can never disagr
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
+from django.core.signals import request_finished, request_started
 from django.db.models import Model, Q, QuerySet
+from django.db.models.signals import post_delete, post_save
 
 from tongban.accounts.models import Role, RoleAssignment, StaffProfile
 
@@ -159,10 +162,54 @@ class DataScope:
         return self.filter(type(obj)._default_manager.filter(pk=obj.pk), write=True, **fields).exists()
 
 
+# Memo (one request asks the database once for the staff profile, however many checks the view
+# and the service make). It lives on the user object and is only used while a request runs:
+# request_started gives each request a fresh token and request_finished clears it, so code
+# outside a request (tasks, commands, tests calling services directly) always reads afresh.
+# A profile or role saved during the request bumps the generation and rebuilds the scope.
+_request: ContextVar[object | None] = ContextVar("tongban_scope_request", default=None)
+_generation = 0
+
+
+def _request_begins(**kwargs) -> None:
+    _request.set(object())
+
+
+def _request_ends(**kwargs) -> None:
+    _request.set(None)
+
+
+def _bump_generation(**kwargs) -> None:
+    global _generation
+    _generation += 1
+
+
+request_started.connect(_request_begins, dispatch_uid="scope-memo-request-started")
+request_finished.connect(_request_ends, dispatch_uid="scope-memo-request-finished")
+for _model in (StaffProfile, RoleAssignment):
+    post_save.connect(_bump_generation, sender=_model, dispatch_uid=f"scope-memo-save-{_model.__name__}")
+    post_delete.connect(_bump_generation, sender=_model, dispatch_uid=f"scope-memo-delete-{_model.__name__}")
+
+
 def scope_for(user) -> DataScope:
-    """The data scope of ``user``; citizens and anonymous users get an empty scope."""
+    """The data scope of ``user``; citizens and anonymous users get an empty scope.
+
+    Within a request it is memoised on the user object (like ``roles_of``), see ``_request``."""
     if user is None or not user.is_authenticated or not user.is_active:
         return DataScope(user_id=None)
+    request = _request.get()
+    if request is None:
+        return _build_scope(user)
+    key = (request, _generation, user.pk, user.is_superuser)
+    cached = getattr(user, "_tongban_scope", None)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    scope = _build_scope(user)
+    user._tongban_scope = (key, scope)
+    return scope
+
+
+def _build_scope(user) -> DataScope:
     if user.is_superuser:
         return DataScope(user_id=user.pk, roles=frozenset({Role.SYSTEM_ADMIN}))
     profile = StaffProfile.objects.select_related("region").filter(user=user, is_active=True).first()

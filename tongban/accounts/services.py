@@ -429,13 +429,18 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "catalog.change_itemversion",
         "catalog.review_itemversion",
         "catalog.publish_itemversion",
+        # 审批流程: edits and publishes the process definitions of its scope (workflow.definitions).
+        "workflow.view_processdefinition",
+        "workflow.manage_process",
     ],
     # 部门负责人 may prepare changes to their department's guides; review stays with 事项管理员.
     Role.DEPARTMENT_HEAD: [
         "catalog.view_itemversion",
         "catalog.add_itemversion",
         "catalog.change_itemversion",
+        "workflow.view_processdefinition",
     ],
+    Role.SYSTEM_ADMIN: ["workflow.view_processdefinition", "workflow.manage_process"],
     Role.SUPERVISOR: ["catalog.view_itemversion", "cases.view_application"],
     # 综合窗口: registers walk-in applications for any item and pre-reviews its own scope's queue.
     Role.WINDOW_CLERK: ["cases.view_application", "cases.accept_application", "cases.register_application"],

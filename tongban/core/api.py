@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
+from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
@@ -259,6 +262,15 @@ def _describe_validation_error(error: dict) -> dict:
     if error.get("type") == "missing":
         message = "此项为必填项"
     return {"field": ".".join(loc), "message": message}
+
+
+@contextmanager
+def forbidden_as_403():
+    """Scope and permission refusals from services answer 403 with the {"code","message"} body."""
+    try:
+        yield
+    except PermissionDenied as exc:
+        raise HttpError(403, str(exc) or "没有权限。") from exc
 
 
 def install_error_handlers(api: NinjaAPI) -> None:

@@ -26,15 +26,23 @@ def record_event(
     obj: models.Model | None = None,
     data: dict | None = None,
     request: HttpRequest | None = None,
+    on_behalf_of_id: int | None = None,
 ) -> AuditEvent:
-    """Append one audit event. ``summary`` is masked: it is shown to auditors, not the data owner."""
+    """Append one audit event. ``summary`` is masked: it is shown to auditors, not the data owner.
+
+    ``on_behalf_of_id`` may replace ``on_behalf_of`` when only the key is at hand (saves
+    fetching the user row just to write its key)."""
     if actor is not None and not getattr(actor, "is_authenticated", False):
         actor = None
+    if on_behalf_of is not None:
+        on_behalf: dict[str, Any] = {"on_behalf_of": on_behalf_of}
+    else:
+        on_behalf = {"on_behalf_of_id": on_behalf_of_id}
     return AuditEvent.objects.create(
         action=action,
         summary=mask_text(summary)[:300],
         actor=actor,
-        on_behalf_of=on_behalf_of,
+        **on_behalf,
         object_type=obj._meta.label_lower if obj is not None else "",
         object_id=str(obj.pk) if obj is not None else "",
         data=data or {},

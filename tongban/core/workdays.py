@@ -16,6 +16,14 @@ special days in a window that is widened only when a very long count runs past i
 edited or newly loaded year takes effect at once and no process cache can go stale. Code that
 computes many deadlines in a loop can build one :class:`WorkCalendar` and reuse it.
 
+One state change (an acceptance computes the legal deadline, the promised deadline and the
+first tasks' due dates) shares one calendar: inside ``with shared_calendar():`` every public
+function uses the same :class:`WorkCalendar`, so the block reads the calendar tables once
+instead of twice per call. The block is short (one service call, one transaction) and is
+never kept across requests; saving or deleting a CalendarDay/CalendarYear row, or
+:data:`calendar_year_loaded`, empties the shared calendar of the running block too, so even
+an edit inside the block is seen by its next call. See docs/calendar.md.
+
 Recomputing provisional deadlines
 ---------------------------------
 Deadlines are stored, not recomputed on read. A deadline that ran into a year whose schedule
@@ -42,11 +50,14 @@ receiver runs inside it (and should use ``transaction.on_commit`` to enqueue slo
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.dispatch import Signal
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import Signal, receiver
 
 from tongban.core.models import CalendarDay, CalendarYear
 
@@ -78,6 +89,10 @@ class WorkCalendar:
     _MIN_SPAN = 62
 
     def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget everything fetched: the next call reads the tables again."""
         self._official_years: frozenset[int] | None = None
         self._special: dict[date, str] = {}
         self._lo: date | None = None  # fetched window, inclusive
@@ -179,8 +194,51 @@ def _weekdays_in(first: date, last: date) -> int:
     return count
 
 
+# ---------------------------------------------------------------- one calendar per state change
+
+_shared: ContextVar[WorkCalendar | None] = ContextVar("tongban_shared_calendar", default=None)
+
+
+@contextmanager
+def shared_calendar() -> Iterator[WorkCalendar]:
+    """Within the block every public function of this module uses one :class:`WorkCalendar`.
+
+    Nested blocks reuse the outer calendar. Use it around one state change (one transaction),
+    never across requests.
+    """
+    current = _shared.get()
+    if current is not None:
+        yield current
+        return
+    calendar = WorkCalendar()
+    token = _shared.set(calendar)
+    try:
+        yield calendar
+    finally:
+        _shared.reset(token)
+
+
+def _calendar() -> WorkCalendar:
+    return _shared.get() or WorkCalendar()
+
+
+@receiver(post_save, sender=CalendarDay, dispatch_uid="workdays-forget-day-saved")
+@receiver(post_delete, sender=CalendarDay, dispatch_uid="workdays-forget-day-deleted")
+@receiver(post_save, sender=CalendarYear, dispatch_uid="workdays-forget-year-saved")
+@receiver(post_delete, sender=CalendarYear, dispatch_uid="workdays-forget-year-deleted")
+@receiver(calendar_year_loaded, dispatch_uid="workdays-forget-year-loaded")
+def _forget_shared(**kwargs) -> None:
+    """An edit inside a ``shared_calendar()`` block is seen by the block's next call."""
+    calendar = _shared.get()
+    if calendar is not None:
+        calendar.reset()
+
+
 def is_working_day(d: date) -> bool:
     """工作日 — whether ``d`` is a working day (one query)."""
+    shared = _shared.get()
+    if shared is not None:
+        return shared.is_working_day(d)
     kind = CalendarDay.objects.filter(date=d).values_list("kind", flat=True).first()
     if kind is not None:
         return kind == WORKDAY
@@ -195,12 +253,12 @@ def add_working_days(receipt: date, n: int) -> WorkdayResult:
     provisional when any counted day, i.e. any day in (receipt, result], lies in a year
     without an official schedule.
     """
-    return WorkCalendar().add_working_days(receipt, n)
+    return _calendar().add_working_days(receipt, n)
 
 
 def next_working_day(d: date) -> date:
     """The first working day strictly after ``d`` (e.g. "handled first the next working day")."""
-    return WorkCalendar().next_working_day(d)
+    return _calendar().next_working_day(d)
 
 
 def working_days_between(start: date, end: date) -> int:
@@ -209,10 +267,10 @@ def working_days_between(start: date, end: date) -> int:
     Supervision uses it for "days left" (today → deadline) and "days overdue" (deadline →
     today): ``working_days_between(d, add_working_days(d, n).date) == n``.
     """
-    return WorkCalendar().working_days_between(start, end)
+    return _calendar().working_days_between(start, end)
 
 
 def unofficial_years(years: Iterable[int]) -> list[int]:
     """Those of ``years`` without an official schedule loaded."""
-    official = WorkCalendar().official_years
+    official = _calendar().official_years
     return sorted({y for y in years if y not in official})
