@@ -61,7 +61,7 @@ def test_online_path_through_the_api(client):
     assert client.post(f"/api/cases/applications/{pk}/resubmit").json()["status"] == "submitted"
     accepted = clerk.post(f"/api/cases/applications/{pk}/accept").json()
     assert (
-        accepted["status"] == "accepted"
+        accepted["status"] == "in_progress"
         and accepted["exchange_status"] == "1"
         and accepted["case_type"] == "2"
     )
@@ -71,7 +71,7 @@ def test_online_path_through_the_api(client):
     assert again.status_code == 422 and again.json()["code"] == "invalid-transition"
 
     mine = client.get("/api/cases/applications").json()
-    assert [e["action"] for e in mine[0]["events"]][-1] == "accept"
+    assert [e["action"] for e in mine[0]["events"]][-3:] == ["accept", "process_started", "task_opened"]
     progress = client.post(
         "/api/cases/progress",
         {"case_number": accepted["case_number"], "id_number": person.id_number},

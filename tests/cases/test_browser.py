@@ -1,57 +1,21 @@
 """The online path in headless Chromium on a phone-sized viewport (390×844).
 
-Playwright runs in its own thread with its own browser: the session browser of tests/browser may
-already hold this process's event loop when both modules run in one xdist worker.
+Playwright runs in its own thread with its own browser (tests/browser/threaded.py): the session
+browser of tests/browser may already hold this process's event loop in the same xdist worker.
 """
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.conf import settings
 from django.test import Client
+from playwright.sync_api import expect
 
-from tests.browser.conftest import _CSP_PROBE, CHROMIUM_ARGS, SCREENSHOT_DIR, VIEWPORTS, chromium_executable
+from tests.browser.conftest import SCREENSHOT_DIR
+from tests.browser.threaded import in_browser, session_cookie
 from tests.cases import factories as f
 from tongban.cases.models import Application, Status
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def _in_browser(steps, cookie: dict) -> None:
-    """Run ``steps(page, problems)`` in a phone-sized Chromium page in a fresh thread."""
-    failure: list[BaseException] = []
-    executable = chromium_executable()
-
-    def run():
-        from playwright.sync_api import sync_playwright
-
-        try:
-            with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-                context = browser.new_context(
-                    viewport=VIEWPORTS["phone"], locale="zh-CN", is_mobile=True, has_touch=True
-                )
-                context.set_default_timeout(10_000)
-                context.add_init_script(_CSP_PROBE)
-                context.add_cookies([cookie])
-                page = context.new_page()
-                problems: list[str] = []
-                page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-                page.on("pageerror", lambda e: problems.append(str(e)))
-                try:
-                    steps(page, problems)
-                finally:
-                    browser.close()
-        except BaseException as exc:  # re-raised in the test thread
-            failure.append(exc)
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    thread.join(120)
-    if failure:
-        raise failure[0]
 
 
 def test_citizen_applies_online_on_a_phone(live_server, tmp_path):
@@ -59,11 +23,7 @@ def test_citizen_applies_online_on_a_phone(live_server, tmp_path):
     person = f.citizen()
     client = Client()
     client.force_login(person.user)
-    cookie = {
-        "name": settings.SESSION_COOKIE_NAME,
-        "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-        "url": live_server.url,
-    }
+    cookie = session_cookie(client, live_server.url)
     scan = tmp_path / "申请书.pdf"
     scan.write_bytes(f.PDF)
     SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
@@ -79,7 +39,7 @@ def test_citizen_applies_online_on_a_phone(live_server, tmp_path):
         page.get_by_role("button", name="上传").first.click()
         page.wait_for_selector("text=已上传")
         page.get_by_role("link", name="下一步：核对信息").click()
-        assert page.get_by_text("本人办理").is_visible()
+        expect(page.get_by_text("本人办理")).to_be_visible()
         page.screenshot(path=str(SCREENSHOT_DIR / "cases-check-phone.png"), full_page=True)
         page.get_by_role("button", name="确认提交").click()
         page.wait_for_selector("#case-status")
@@ -90,5 +50,5 @@ def test_citizen_applies_online_on_a_phone(live_server, tmp_path):
         assert not problems, problems
         page.screenshot(path=str(SCREENSHOT_DIR / "cases-submitted-phone.png"), full_page=True)
 
-    _in_browser(steps, cookie)
+    in_browser(steps, cookie)
     assert Application.objects.get().status == Status.SUBMITTED

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 
 from tests.cases import factories as f
+from tests.concurrency import run_together
 from tongban.cases import services
 from tongban.cases.models import Application, Status
 
@@ -18,29 +17,6 @@ pytestmark = [
         connection.vendor == "sqlite", reason="SQLite serialises writers; row locks need PostgreSQL"
     ),
 ]
-
-
-def _run_together(functions) -> list:
-    barrier = threading.Barrier(len(functions))
-    results: list = [None] * len(functions)
-
-    def worker(i, fn):
-        from django.db import connections
-
-        barrier.wait()
-        try:
-            results[i] = fn()
-        except Exception as exc:
-            results[i] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(i, fn)) for i, fn in enumerate(functions)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
 
 
 def _submitted(impl):
@@ -55,22 +31,22 @@ def test_two_clerks_accept_at_once_exactly_one_succeeds():
     impl = f.item()
     app = _submitted(impl)
     clerks = [f.clerk(impl.organisation), f.clerk(impl.organisation)]
-    results = _run_together(
+    results = run_together(
         [lambda c=c: services.accept(Application.objects.get(pk=app.pk), clerk=c) for c in clerks]
     )
     wins = [r for r in results if isinstance(r, Application)]
     losses = [r for r in results if isinstance(r, ValidationError)]
     assert len(wins) == 1 and len(losses) == 1, results
-    assert losses[0].code == "invalid-transition" and "已受理" in losses[0].messages[0]
+    assert losses[0].code == "invalid-transition" and "审批中" in losses[0].messages[0]
     app.refresh_from_db()
-    assert app.status == Status.ACCEPTED and app.events.filter(action="accept").count() == 1
+    assert app.status == Status.IN_PROGRESS and app.events.filter(action="accept").count() == 1
 
 
 def test_case_numbers_have_no_gaps_or_collisions():
     impl = f.item()
     apps = [_submitted(impl) for _ in range(6)]
     clerk = f.clerk(impl.organisation)
-    results = _run_together(
+    results = run_together(
         [lambda a=a: services.accept(Application.objects.get(pk=a.pk), clerk=clerk) for a in apps]
     )
     assert all(isinstance(r, Application) for r in results), results

@@ -31,7 +31,7 @@ def test_demo_applications_load_twice_and_show_in_queue_and_my_cases(client):
     assert dict(Application.objects.values_list("idempotency_key", "status")) == {
         "demo-submitted": Status.SUBMITTED,
         "demo-correction": Status.CORRECTION_REQUESTED,
-        "demo-accepted": Status.ACCEPTED,
+        "demo-accepted": Status.IN_PROGRESS,
     }
     accepted = Application.objects.get(idempotency_key="demo-accepted")
     assert accepted.case_number and accepted.deadline

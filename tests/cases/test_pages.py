@@ -51,13 +51,13 @@ def test_citizen_applies_online_and_follows_progress(client, django_user_model):
     client.post(f"/cases/a/{app.pk}/check/")
     clerk_client.post(f"/cases/workbench/{app.pk}/", {"action": "accept"})
     app.refresh_from_db()
-    assert app.status == Status.ACCEPTED
+    assert app.status == Status.IN_PROGRESS
     mine = client.get("/cases/mine/").content.decode()
     assert app.case_number in mine and "申请已受理" in mine
     progress = type(client)().post(  # anonymous: anyone holding the number and the ID
         "/cases/progress/", {"case_number": app.case_number, "id_number": person.id_number}
     )
-    assert "已受理" in progress.content.decode() and "张小三" not in progress.content.decode()
+    assert "审批中" in progress.content.decode() and "张小三" not in progress.content.decode()
 
 
 def test_other_citizen_cannot_open_an_application(client):

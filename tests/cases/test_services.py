@@ -71,11 +71,12 @@ def test_full_online_path_with_one_correction_notice(monkeypatch, django_capture
     assert notice.__class__.objects.get(pk=notice.pk).answered_at is not None
 
     app = services.accept(app, clerk=clerk)
-    assert app.status == Status.ACCEPTED
+    assert app.status == Status.IN_PROGRESS
     assert app.case_number == f"{impl.code}{app.received_date:%Y%m%d}000001"
     assert app.deadline is not None and app.legal_limit_days == 20
     actions = list(app.events.values_list("action", flat=True))
-    assert actions == ["create", "submit", "request_corrections", "resubmit", "accept"]
+    assert actions[:5] == ["create", "submit", "request_corrections", "resubmit", "accept"]
+    assert actions[5:] == ["process_started", "task_opened"]  # the back office starts at once
     assert AuditEvent.objects.filter(action="cases.accept", object_id=str(app.pk)).exists()
     assert services.public_lookup(app.case_number, person.id_number).pk == app.pk
     assert services.public_lookup(app.case_number, f.resident_id(999)) is None
@@ -105,7 +106,7 @@ def test_deemed_accepted_after_five_working_days_across_national_day(monkeypatch
         services.request_corrections(app, clerk=clerk, items=[{"field": "a", "problem": "太晚了"}])
     assert error.value.code == "invalid-transition"
     app.refresh_from_db()
-    assert app.status == Status.ACCEPTED and app.deemed_accepted
+    assert app.status == Status.IN_PROGRESS and app.deemed_accepted
     assert app.case_number.endswith("20260929000001")  # accepted on the day of receipt
     assert app.events.filter(action="deemed_accept", actor__isnull=True).exists()
     assert not app.notices.exists()
@@ -203,7 +204,8 @@ def test_accept_with_gaps_only_for_non_key_materials():
     app = services.accept_with_gaps(
         app, clerk=clerk, missing=[f.material(impl, "受托人身份证").pk], due_date=due
     )
-    assert app.status == Status.ACCEPTED_WITH_GAPS and app.gaps_due_date == due and app.case_number
+    assert app.status == Status.IN_PROGRESS and app.gaps_due_date == due and app.case_number
+    assert app.events.filter(action="accept_with_gaps", to_status=Status.ACCEPTED_WITH_GAPS).exists()
 
 
 def test_on_the_spot_item_accepted_and_completed_at_once():

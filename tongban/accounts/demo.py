@@ -81,6 +81,12 @@ STAFF = [
     ("la-market-items", "林事项", "341500", "market", "341500", [Role.CATALOGUE_ADMIN]),
     ("ja-helper", "马帮办", "341502", "data", "341502109000", [Role.VILLAGE_HELPER]),
     ("la-admin", "钱管理", "341500", "data", "341500", [Role.SYSTEM_ADMIN]),
+    # 金安区 公共场所卫生许可 runs in parallel: 卫健 leads, 住建 (消防) and 市场监管 review at once.
+    ("ja-health-clerk", "许窗口", "341502", "health", "341502", [Role.WINDOW_CLERK]),
+    ("ja-health-approver", "孙审查", "341502", "health", "341502", [Role.APPROVER]),
+    ("ja-health-head", "陈主任", "341502", "health", "341502", [Role.DEPARTMENT_HEAD, Role.APPROVER]),
+    ("ja-housing-approver", "赵消防", "341502", "housing", "341502", [Role.APPROVER]),
+    ("ja-market-approver", "韩市监", "341502", "market", "341502", [Role.APPROVER]),
 ]
 
 

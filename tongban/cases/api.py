@@ -7,9 +7,7 @@ are ``{"code","message"}`` with HTTP 422 (rule broken), 403 (no permission) or 4
 from __future__ import annotations
 
 import datetime as dt
-from contextlib import contextmanager
 
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import Field, File, Router, Schema
@@ -22,6 +20,7 @@ from tongban.accounts.models import DelegationScope, Person
 from tongban.cases import access, codes, services
 from tongban.cases.models import Application, Channel
 from tongban.catalog.models import ItemImplementation
+from tongban.core.api import forbidden_as_403
 from tongban.core.audit import client_ip
 from tongban.core.identifiers import mask_name
 from tongban.core.schemas import ResidentId
@@ -121,15 +120,6 @@ def _out(app: Application) -> dict:
             for e in app.events.all()
         ],
     }
-
-
-@contextmanager
-def _forbidden_as_403():
-    """Scope and permission refusals answer 403 with the same {"code","message"} body."""
-    try:
-        yield
-    except PermissionDenied as exc:
-        raise HttpError(403, str(exc) or "没有权限。") from exc
 
 
 def _get(request: HttpRequest, pk: int, *, edit: bool = False) -> Application:
@@ -277,7 +267,7 @@ def queue(request: HttpRequest):
 
 @router.post("/applications/{pk}/accept", response=ApplicationOut, auth=AUTH, summary="受理")
 def accept(request: HttpRequest, pk: int):
-    with _forbidden_as_403():
+    with forbidden_as_403():
         return _out(services.accept(_staff(request, pk), clerk=request.user, request=request))
 
 
@@ -287,7 +277,7 @@ class RefuseIn(Schema):
 
 @router.post("/applications/{pk}/refuse", response=ApplicationOut, auth=AUTH, summary="不予受理")
 def refuse(request: HttpRequest, pk: int, payload: RefuseIn):
-    with _forbidden_as_403():
+    with forbidden_as_403():
         return _out(
             services.refuse(_staff(request, pk), clerk=request.user, reason=payload.reason, request=request)
         )
@@ -307,7 +297,7 @@ class CorrectionsIn(Schema):
 @router.post("/applications/{pk}/corrections", response=ApplicationOut, auth=AUTH, summary="一次性告知补正")
 def corrections(request: HttpRequest, pk: int, payload: CorrectionsIn):
     app = _staff(request, pk)
-    with _forbidden_as_403():
+    with forbidden_as_403():
         services.request_corrections(
             app,
             clerk=request.user,
@@ -326,7 +316,7 @@ class GapsIn(Schema):
 @router.post("/applications/{pk}/accept-with-gaps", response=ApplicationOut, auth=AUTH, summary="容缺受理")
 def accept_with_gaps(request: HttpRequest, pk: int, payload: GapsIn):
     app = _staff(request, pk)
-    with _forbidden_as_403():
+    with forbidden_as_403():
         return _out(
             services.accept_with_gaps(
                 app, clerk=request.user, missing=payload.missing, due_date=payload.due_date, request=request
@@ -336,7 +326,7 @@ def accept_with_gaps(request: HttpRequest, pk: int, payload: GapsIn):
 
 @router.post("/applications/{pk}/complete", response=ApplicationOut, auth=AUTH, summary="即办件当场办结")
 def complete(request: HttpRequest, pk: int):
-    with _forbidden_as_403():
+    with forbidden_as_403():
         return _out(services.complete_on_the_spot(_staff(request, pk), clerk=request.user, request=request))
 
 

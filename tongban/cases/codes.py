@@ -19,6 +19,10 @@ STATUS_CODE = {
     Status.ACCEPTED: ("1", "受理"),
     Status.ACCEPTED_WITH_GAPS: ("1", "受理"),  # 容缺受理 is a 受理 with a commitment
     Status.REFUSED: ("2", "不予受理"),
+    # 承办/审批中, 特别程序 and 决定 are not separate exchange states: the case stays 受理 until 办结.
+    Status.IN_PROGRESS: ("1", "受理"),
+    Status.PAUSED: ("1", "受理"),
+    Status.DECIDED: ("1", "受理"),
     Status.COMPLETED: ("9", "办结"),
 }
 CONFIRMED = {Status.ACCEPTED, Status.COMPLETED}

@@ -35,7 +35,7 @@ PDF = b"%PDF-1.4\n% tongban demo\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 DEMO = [
     ("demo-submitted", Status.SUBMITTED),
     ("demo-correction", Status.CORRECTION_REQUESTED),
-    ("demo-accepted", Status.ACCEPTED),
+    ("demo-accepted", Status.IN_PROGRESS),
 ]
 
 
@@ -152,7 +152,7 @@ def load(stdout: TextIO | None = None) -> None:
                     ],
                     note="请一次性补正以上内容后重新提交。",
                 )
-            elif app.status == Status.SUBMITTED and target == Status.ACCEPTED:
+            elif app.status == Status.SUBMITTED and target == Status.IN_PROGRESS:
                 services.accept(app, clerk=clerk)
             app.refresh_from_db()
             made.append(f"{app.reference}（{app.get_status_display()}）")

@@ -65,7 +65,27 @@ class Status(models.TextChoices):
     ACCEPTED = "accepted", "已受理"
     ACCEPTED_WITH_GAPS = "accepted_with_gaps", "容缺受理"
     REFUSED = "refused", "不予受理"
+    IN_PROGRESS = "in_progress", "审批中"
+    PAUSED = "paused", "暂停计时"
+    DECIDED = "decided", "已决定待送达"
     COMPLETED = "completed", "已办结"
+
+
+#: Accepted and not yet completed: the statutory clock runs (or is paused).
+OPEN_STATUSES = (
+    Status.ACCEPTED,
+    Status.ACCEPTED_WITH_GAPS,
+    Status.IN_PROGRESS,
+    Status.PAUSED,
+    Status.DECIDED,
+)
+
+
+class Decision(models.TextChoices):
+    """审批决定."""
+
+    APPROVED = "approved", "准予许可"
+    REFUSED = "refused", "不予许可"
 
 
 class Application(models.Model):
@@ -154,6 +174,36 @@ class Application(models.Model):
     refusal_notice = models.FileField("不予受理决定书", upload_to="cases/notices/%Y/%m/", blank=True)
     decided_at = models.DateTimeField("预审决定时间", null=True, blank=True)
     completed_at = models.DateTimeField("办结时间", null=True, blank=True)
+    # --- back office (workflow app). The deadline above moves with pauses and extensions:
+    # deadline = received_date + legal limit + extension_days + paused_working_days (working days).
+    process_version = models.ForeignKey(
+        "workflow.ProcessVersion",
+        verbose_name="审批流程版本",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    promised_limit_days = models.PositiveSmallIntegerField("承诺时限（工作日）", null=True, blank=True)
+    promised_deadline = models.DateField("承诺办结期限", null=True, blank=True)
+    paused_on = models.DateField("暂停计时开始日", null=True, blank=True)
+    paused_working_days = models.PositiveSmallIntegerField("累计暂停工作日", default=0)
+    extension_days = models.PositiveSmallIntegerField("已批准延长工作日", default=0)
+    green_channel = models.BooleanField("绿色通道（特事特办）", default=False)
+    decision = models.CharField("审批决定", max_length=10, choices=Decision.choices, blank=True)
+    decision_at = models.DateTimeField("决定时间", null=True, blank=True)
+    smart_rule = models.ForeignKey(
+        "workflow.SmartRule",
+        verbose_name="智慧审批规则",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    # --- recorded at 办结, so statistics are plain aggregates (supervision app).
+    handling_working_days = models.PositiveSmallIntegerField("办理用时（工作日）", null=True, blank=True)
+    on_time = models.BooleanField("按期办结", null=True, blank=True)
+    visits = models.PositiveSmallIntegerField("跑动次数", default=0)
 
     class Meta:
         verbose_name = "办件申请"
@@ -166,7 +216,31 @@ class Application(models.Model):
                 name="cases_application_idempotency",
             )
         ]
-        indexes = [models.Index(fields=["status", "received_date"])]
+        indexes = [
+            models.Index(fields=["status", "received_date"]),
+            models.Index(fields=["status", "deadline"], name="cases_app_status_deadline"),
+            models.Index(fields=["department", "status", "deadline"], name="cases_app_dept_deadline"),
+            models.Index(fields=["department", "received_date"], name="cases_app_dept_received"),
+            # Supervision's daily summaries re-read the days that changed (docs/supervision.md).
+            models.Index(fields=["completed_at"], name="cases_app_completed_at"),
+            models.Index(fields=["accepted_at"], name="cases_app_accepted_at"),
+            models.Index(fields=["decided_at"], name="cases_app_decided_at"),
+            # Supervision's open-case lists sort by deadline: each light is one ordered range
+            # scan of the open cases only (never a sort of every open case at 1M); the list's
+            # filter columns are included so its bounded counts are index-only scans.
+            models.Index(
+                fields=["deadline", "id"],
+                name="cases_app_open_deadline",
+                condition=Q(status__in=OPEN_STATUSES),
+                include=["status", "paused_on", "channel", "region", "department", "implementation"],
+            ),
+            # The few paused cases (green list: clock stopped before the deadline).
+            models.Index(
+                fields=["deadline", "id"],
+                name="cases_app_paused_deadline",
+                condition=Q(paused_on__isnull=False),
+            ),
+        ]
         permissions = [
             ("accept_application", "可受理、补正、不予受理办件"),
             ("register_application", "可在窗口登记办件"),
@@ -180,14 +254,10 @@ class Application(models.Model):
         return self.case_number or f"SQ{self.pk:08d}"
 
 
-class MaterialFile(models.Model):
-    """申请材料文件 — one uploaded file (or a commitment 告知承诺) for one catalogue material."""
+class StoredUpload(models.Model):
+    """What every stored upload records (checked type, size, SHA-256, who and when); the material
+    files of applications and of bundles share it."""
 
-    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="files")
-    material = models.ForeignKey(
-        "catalog.Material", verbose_name="材料", on_delete=models.PROTECT, related_name="+"
-    )
-    file = models.FileField("文件", upload_to="cases/materials/%Y/%m/", blank=True)
     original_name = models.CharField("原文件名", max_length=200, blank=True)
     content_type = models.CharField("文件类型", max_length=60, blank=True)
     size = models.PositiveIntegerField("大小（字节）", default=0)
@@ -198,6 +268,19 @@ class MaterialFile(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     superseded = models.BooleanField("已被替换", default=False)
+
+    class Meta:
+        abstract = True
+
+
+class MaterialFile(StoredUpload):
+    """申请材料文件 — one uploaded file (or a commitment 告知承诺) for one catalogue material."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="files")
+    material = models.ForeignKey(
+        "catalog.Material", verbose_name="材料", on_delete=models.PROTECT, related_name="+"
+    )
+    file = models.FileField("文件", upload_to="cases/materials/%Y/%m/", blank=True)
 
     class Meta:
         verbose_name = "申请材料文件"
@@ -242,6 +325,30 @@ EVENT_LABELS = {
     "accept_with_gaps": "容缺受理",
     "refuse": "不予受理",
     "complete_on_the_spot": "即办办结",
+    # back office (workflow app)
+    "process_started": "启动审批流程",
+    "task_opened": "环节开始",
+    "task_claimed": "签收任务",
+    "task_released": "退回任务池",
+    "task_completed": "环节办结",
+    "task_returned": "退回",
+    "task_cancelled": "环节取消",
+    "pause": "暂停计时",
+    "resume": "恢复计时",
+    "extension_requested": "申请延期",
+    "extension_approved": "批准延期",
+    "extension_rejected": "不批准延期",
+    "decide": "作出决定",
+    "hand_over": "送达结果",
+    "complete": "办结",
+    "green_channel": "开通绿色通道",
+    "smart_approval": "智慧审批",
+    "smart_approval_declined": "转人工办理",
+    "supervision_notice": "发出督办单",
+    "supervision_response": "督办单书面回复",
+    "bundle_submit": "一件事合并提交",
+    "bundle_accept": "一件事一窗受理",
+    "bundle_complete": "一件事全部办结",
 }
 
 

@@ -24,6 +24,7 @@ from tongban.accounts.crypto import blind_index
 from tongban.accounts.models import Person
 from tongban.accounts.scope import scope_for
 from tongban.cases import notices, uploads
+from tongban.cases.hooks import application_completed, case_event_recorded
 from tongban.cases.models import Application, CaseEvent, Channel, CorrectionNotice, MaterialFile, Status
 from tongban.cases.notify import notify
 from tongban.cases.numbering import next_case_number
@@ -31,7 +32,7 @@ from tongban.catalog.forms_schema import validate_submission
 from tongban.catalog.services import evaluate_situations
 from tongban.core.audit import record_event
 from tongban.core.identifiers import mask_mobile, mask_resident_id
-from tongban.core.workdays import add_working_days
+from tongban.core.workdays import add_working_days, shared_calendar
 
 #: 《行政许可法》第三十二条: corrections must be requested within five working days of receipt.
 CORRECTION_WINDOW_DAYS = 5
@@ -82,42 +83,57 @@ def _check_transition(app: Application, action: str) -> None:
 def _lock(app: Application | int) -> Application:
     pk = app if isinstance(app, int) else app.pk
     return (
-        Application.objects.select_for_update()
+        # of=self: lock the case row only, not the joined item/version/department rows (that
+        # serialised every state change of a department and deadlocked with concurrent creates).
+        Application.objects.select_for_update(of=("self",))
         .select_related("implementation__basic_item", "version", "department")
         .get(pk=pk)
     )
 
 
-def _require_scope(clerk, app: Application) -> None:
+def _require_scope(clerk, app: Application, *, one_window: bool = False) -> None:
     if not clerk.has_perm("cases.accept_application"):
         raise PermissionDenied("您没有办件受理权限。")
+    if one_window:
+        return  # 一件事一窗受理: tongban.bundles checked the clerk's scope over the whole bundle
     if not scope_for(clerk).can_change(app, region_field="region", department_field="department"):
         raise PermissionDenied("该办件不在您的数据权限范围内。")
 
 
-def _event(
+def record_case_event(
     app: Application, action: str, from_status: str, *, actor=None, reason: str = "", data=None, request=None
-) -> None:
-    on_behalf_of = app.owner if actor is not None and app.owner_id and actor.pk != app.owner_id else None
-    CaseEvent.objects.create(
+) -> CaseEvent:
+    """Write one CaseEvent (+ audit event) for a state change already applied to ``app``.
+
+    Every app that changes a case (workflow, bundles, supervision) records through here, so the
+    ledger's hash chain sees every event.
+    """
+    acting_for_owner = actor is not None and app.owner_id and actor.pk != app.owner_id
+    on_behalf_of_id = app.owner_id if acting_for_owner else None
+    event = CaseEvent.objects.create(
         application=app,
         action=action,
         from_status=from_status,
         to_status=app.status,
         actor=actor,
-        on_behalf_of=on_behalf_of,
+        on_behalf_of_id=on_behalf_of_id,
         reason=reason,
         data=data or {},
     )
+    case_event_recorded.send(sender=CaseEvent, event=event)
     record_event(
         f"cases.{action}",
         f"{ACTION_NAMES.get(action, action)} {app.reference}",
         actor=actor,
-        on_behalf_of=on_behalf_of,
+        on_behalf_of_id=on_behalf_of_id,
         obj=app,
         data={"from": from_status, "to": app.status, **(data or {})},
         request=request,
     )
+    return event
+
+
+_event = record_case_event
 
 
 def form_hash(app: Application) -> str:
@@ -499,14 +515,20 @@ def resubmit(app: Application, *, actor=None, request=None) -> Application:
 
 
 def request_corrections(
-    app: Application, *, clerk, items: list[dict[str, Any]], note: str = "", request=None
+    app: Application,
+    *,
+    clerk,
+    items: list[dict[str, Any]],
+    note: str = "",
+    request=None,
+    one_window: bool = False,
 ) -> CorrectionNotice:
     """一次性告知: one notice per submission round listing every problem.
     ``items``: [{"material_id": int | None, "field": str, "problem": str}]."""
     apply_deemed_acceptance(app)
     with transaction.atomic():
         app = _lock(app)
-        _require_scope(clerk, app)
+        _require_scope(clerk, app, one_window=one_window)
         _check_transition(app, "request_corrections")
         if not items or any(not str(i.get("problem", "")).strip() for i in items):
             raise ValidationError("补正告知须逐项写明需要补正的内容。", code="correction-items-missing")
@@ -564,6 +586,7 @@ def _do_accept(
     action: str = "accept",
     status: str = Status.ACCEPTED,
     extra: dict | None = None,
+    start_process: bool = True,
 ) -> None:
     from_status = app.status
     app.case_number = next_case_number(app.implementation, day)
@@ -590,13 +613,21 @@ def _do_accept(
         request=request,
         data={"case_number": app.case_number},
     )
+    if start_process:
+        # The back office starts at once: the process version is pinned and the first tasks open.
+        from tongban.workflow.services import start_process as start_back_office
+
+        start_back_office(app, actor=actor, request=request)
 
 
-def accept(app: Application, *, clerk, request=None) -> Application:
+@shared_calendar()  # one calendar read for the deadlines and the first tasks
+def accept(app: Application, *, clerk, request=None, one_window: bool = False) -> Application:
+    """``one_window``: only for tongban.bundles (一件事一窗受理), which has checked the clerk's data
+    scope over the bundle; the department scope check is skipped, the accept permission is not."""
     apply_deemed_acceptance(app)
     with transaction.atomic():
         app = _lock(app)
-        _require_scope(clerk, app)
+        _require_scope(clerk, app, one_window=one_window)
         _check_transition(app, "accept")
         _do_accept(app, actor=clerk, day=app.received_date, request=request)
         notify(
@@ -607,6 +638,7 @@ def accept(app: Application, *, clerk, request=None) -> Application:
     return app
 
 
+@shared_calendar()  # one calendar read for the deadlines and the first tasks
 def accept_with_gaps(
     app: Application, *, clerk, missing: list[int], due_date: dt.date, request=None
 ) -> Application:
@@ -665,6 +697,7 @@ def refuse(app: Application, *, clerk, reason: str, request=None) -> Application
     return app
 
 
+@shared_calendar()  # one calendar read for the deadlines and the first tasks
 def complete_on_the_spot(app: Application, *, clerk, request=None) -> Application:
     """即办件: accepted and completed at once."""
     with transaction.atomic():
@@ -673,12 +706,13 @@ def complete_on_the_spot(app: Application, *, clerk, request=None) -> Applicatio
         _check_transition(app, "complete_on_the_spot")
         if not app.version.is_on_the_spot:
             raise ValidationError("该事项是承诺件，不能即办办结。", code="not-on-the-spot")
-        _do_accept(app, actor=clerk, day=app.received_date, request=request)
+        _do_accept(app, actor=clerk, day=app.received_date, request=request, start_process=False)
         from_status = app.status
         app.status = Status.COMPLETED
         app.completed_at = timezone.now()
         app.save(update_fields=["status", "completed_at"])
         _event(app, "complete_on_the_spot", from_status, actor=clerk, request=request)
+        application_completed.send(sender=Application, application=app)
         notify(app, "办件已办结", f"办件 {app.case_number} 已当场办结。")
     return app
 

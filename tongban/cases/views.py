@@ -20,24 +20,11 @@ from tongban.catalog.forms_schema import compose_schema
 from tongban.catalog.models import ItemImplementation
 from tongban.core.audit import client_ip
 from tongban.core.identifiers import mask_name
+from tongban.core.pages import errors_to_messages
 
 STEPS = ["情形选择", "填写申请", "上传材料", "确认提交"]
 #: The window the clerk registered at last (pre-selected on the next registration).
 WINDOW_SESSION_KEY = "cases_window_id"
-
-
-def _errors_to_messages(view):
-    """Rule violations from services become a message on the page they came from."""
-
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        try:
-            return view(request, *args, **kwargs)
-        except ValidationError as exc:
-            messages.error(request, "；".join(exc.messages))
-            return redirect(request.headers.get("Referer") or request.path)
-
-    return wrapper
 
 
 def _published(code: str) -> ItemImplementation:
@@ -80,7 +67,7 @@ def _materials(app: Application) -> list[dict]:
 
 
 @login_required
-@_errors_to_messages
+@errors_to_messages
 def start(request: HttpRequest, code: str) -> HttpResponse:
     impl = _published(code)
     if request.method == "POST":
@@ -103,7 +90,7 @@ def start(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @login_required
-@_errors_to_messages
+@errors_to_messages
 def situations(request: HttpRequest, pk: int) -> HttpResponse:
     app = access.get_for(request.user, pk, edit=True)
     questions = list(app.version.questions.prefetch_related("options"))
@@ -119,7 +106,7 @@ def situations(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@_errors_to_messages
+@errors_to_messages
 def form(request: HttpRequest, pk: int) -> HttpResponse:
     app = access.get_for(request.user, pk, edit=True)
     fields = _fields(app, masked=False)
@@ -137,7 +124,7 @@ def form(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@_errors_to_messages
+@errors_to_messages
 def materials(request: HttpRequest, pk: int) -> HttpResponse:
     app = access.get_for(request.user, pk, edit=True)
     notice = (
@@ -152,7 +139,7 @@ def materials(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-@_errors_to_messages
+@errors_to_messages
 def upload(request: HttpRequest, pk: int, material_id: int) -> HttpResponse:
     app = access.get_for(request.user, pk, edit=True)
     if request.POST.get("commit"):
@@ -168,7 +155,7 @@ def upload(request: HttpRequest, pk: int, material_id: int) -> HttpResponse:
 
 
 @login_required
-@_errors_to_messages
+@errors_to_messages
 def check(request: HttpRequest, pk: int) -> HttpResponse:
     app = access.get_for(request.user, pk, edit=True)
     if request.method == "POST":
@@ -276,7 +263,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 
 
 @_staff_required
-@_errors_to_messages
+@errors_to_messages
 def review(request: HttpRequest, pk: int) -> HttpResponse:
     app = services.apply_deemed_acceptance(access.get_for(request.user, pk))
     if request.method == "POST":
@@ -326,7 +313,7 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @_staff_required
-@_errors_to_messages
+@errors_to_messages
 def register(request: HttpRequest) -> HttpResponse:
     """窗口登记: a clerk at any hall registers a walk-in applicant for any published item, at the
     window they work at (a hall in their region; remembered for the session)."""
@@ -354,7 +341,7 @@ def register(request: HttpRequest) -> HttpResponse:
 
 
 @_staff_required
-@_errors_to_messages
+@errors_to_messages
 def helper_apply(request: HttpRequest) -> HttpResponse:
     """帮办代办: the helper applies for the villager whose consent is current."""
     delegation = acting_for(request)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import segno
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -119,6 +121,13 @@ def _published_or_404(code: str) -> ItemImplementation:
 
 def _qr_data_uri(request: HttpRequest, impl: ItemImplementation) -> str:
     url = request.build_absolute_uri(impl.get_absolute_url())
+    return _qr_svg_for(url)
+
+
+@functools.lru_cache(maxsize=512)
+def _qr_svg_for(url: str) -> str:
+    """The QR code depends on the URL only, so rendering it (10-20 ms with segno) is memoised
+    per process; a few KB per guide, bounded to the 512 most recently shown."""
     return segno.make(url, error="m").svg_data_uri(scale=4, border=2)
 
 

@@ -36,6 +36,19 @@ class ItemImplementation(models.Model):
         related_name="+",
         editable=False,
     )
+    # 办理流程: the versioned process a case follows once accepted (workflow app); none = the
+    # default 审查 → 决定 → 送达 process of the implementing department.
+    process = models.ForeignKey(
+        "workflow.ProcessDefinition",
+        verbose_name="审批流程",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="implementations",
+    )
+    smart_approval = models.BooleanField(
+        "适用智慧审批", default=False, help_text="勾选后，符合智慧审批规则的申请自动受理、自动审批。"
+    )
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
 
     class Meta:
