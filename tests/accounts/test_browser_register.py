@@ -1,20 +1,19 @@
 """In a real browser on a phone (390×844): register with phone + SMS code + ID number of a
 resident known to the population source, log out, log in, see the masked ID number.
 
-Chromium runs in its own thread with its own Playwright instance (as tests/cases/test_browser.py
-does): importing the session-wide browser fixture of tests/browser here would start a second
-Playwright in the same xdist worker, which breaks the tests/browser suite ("Sync API inside the
-asyncio loop")."""
+Chromium runs in its own thread with its own Playwright instance (tests/browser/threaded.py):
+importing the session-wide browser fixture of tests/browser here would start a second Playwright
+in the same xdist worker, which breaks the tests/browser suite ("Sync API inside the asyncio loop")."""
 
 from __future__ import annotations
 
-import os
 import re
-import threading
 
 import pytest
+from playwright.sync_api import expect
 
-from tests.browser.conftest import _CSP_PROBE, CHROMIUM_ARGS, SCREENSHOT_DIR, VIEWPORTS, chromium_executable
+from tests.browser.conftest import SCREENSHOT_DIR
+from tests.browser.threaded import in_browser, session_cookie
 from tongban.accounts import demo
 from tongban.accounts.crypto import blind_index
 from tongban.accounts.models import Person, PopulationRecord, SmsMessage
@@ -31,53 +30,16 @@ def latest_code(phone: str) -> str:
 
 def in_phone_browser(steps, cookie: dict | None = None) -> None:
     """Run ``steps(page, problems, shot)`` in a 390×844 Chromium page in a fresh thread."""
-    failure: list[BaseException] = []
-    executable = chromium_executable()
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # the steps read the SMS outbox
 
-    def run():
-        from django.db import connections
-        from playwright.sync_api import sync_playwright
+    def with_shot(page, problems):
+        def shot(name: str) -> None:
+            SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SCREENSHOT_DIR / f"{name}-phone.png"), full_page=True)
 
-        try:
-            with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-                context = browser.new_context(
-                    viewport=VIEWPORTS["phone"],
-                    locale="zh-CN",
-                    timezone_id="Asia/Shanghai",
-                    is_mobile=True,
-                    has_touch=True,
-                    device_scale_factor=1,
-                )
-                context.set_default_timeout(10_000)
-                context.add_init_script(_CSP_PROBE)
-                if cookie:
-                    context.add_cookies([cookie])
-                page = context.new_page()
-                problems: list[str] = []
-                page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-                page.on("pageerror", lambda e: problems.append(str(e)))
+        steps(page, problems, shot)
 
-                def shot(name: str) -> None:
-                    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
-                    page.screenshot(path=str(SCREENSHOT_DIR / f"{name}-phone.png"), full_page=True)
-
-                try:
-                    steps(page, problems, shot)
-                finally:
-                    browser.close()
-        except BaseException as exc:  # re-raised in the test thread
-            failure.append(exc)
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    thread.join(120)
-    assert not thread.is_alive(), "the browser steps did not finish in 120 s"
-    if failure:
-        raise failure[0]
+    # the steps read the SMS outbox from Playwright's thread
+    in_browser(with_shot, cookie, "phone", join=120, allow_async_unsafe=True)
 
 
 def test_register_login_and_see_masked_id_on_a_phone(live_server):
@@ -91,7 +53,7 @@ def test_register_login_and_see_masked_id_on_a_phone(live_server):
         page.get_by_label("手机号码").fill(phone)
         page.get_by_role("button", name="获取验证码").click()
         page.wait_for_load_state("load")
-        assert page.get_by_text("验证码已发送").is_visible()
+        expect(page.get_by_text("验证码已发送")).to_be_visible()
         shot("register-code-sent")
 
         page.get_by_label("短信验证码").fill(latest_code(phone))
@@ -125,7 +87,6 @@ def test_register_login_and_see_masked_id_on_a_phone(live_server):
 
 
 def test_workbench_staff_and_person_pages_on_a_phone(live_server):
-    from django.conf import settings
     from django.test import Client
 
     from tests.accounts.conftest import verified_login
@@ -143,23 +104,19 @@ def test_workbench_staff_and_person_pages_on_a_phone(live_server):
     make_citizen(name="钱多多", phone="13977770001", id_number=number, level=2)
     client = Client()
     verified_login(client, admin)
-    cookie = {
-        "name": settings.SESSION_COOKIE_NAME,
-        "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-        "url": live_server.url,
-    }
+    cookie = session_cookie(client, live_server.url)
 
     def fits(page) -> bool:
         return page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
 
     def steps(page, problems, shot):
         page.goto(f"{live_server.url}/accounts/workbench/staff/{clerk.staff_profile.pk}/")
-        assert page.get_by_role("button", name="重置动态口令设备").is_visible()
+        expect(page.get_by_role("button", name="重置动态口令设备")).to_be_visible()
         assert fits(page)
         shot("workbench-staff-detail")
         page.get_by_role("button", name="重置密码").click()
         page.wait_for_load_state("load")
-        assert page.get_by_text("只显示这一次").is_visible()
+        expect(page.get_by_text("只显示这一次")).to_be_visible()
         page.goto(f"{live_server.url}/accounts/workbench/staff/new/")
         assert fits(page)
         shot("workbench-staff-new")

@@ -8,6 +8,7 @@ import re
 import pytest
 from django.conf import settings as django_settings
 from django.test import Client
+from playwright.sync_api import expect
 
 from tests.catalog import factories
 from tongban.catalog import demo
@@ -36,7 +37,7 @@ def test_citizen_finds_restaurant_licence_and_gets_exact_list(browser_page, live
     page.get_by_role("search").get_by_role("button", name="搜索").click()
     page.wait_for_url("**/services/search/**")
     results = page.get_by_role("main").get_by_role("link", name=re.compile("食品经营许可"))
-    assert results.first.is_visible()
+    expect(results.first).to_be_visible()
     browser_page.screenshot("catalog-search-kaifandian")
 
     results.first.click()
@@ -44,8 +45,8 @@ def test_citizen_finds_restaurant_licence_and_gets_exact_list(browser_page, live
     assert page.get_by_role("heading", level=1).inner_text() == "食品经营许可"
     # A long guide on a phone: jump links at the top, nothing wider than the screen.
     toc = page.get_by_role("navigation", name="本页目录")
-    assert toc.is_visible()
-    assert toc.get_by_role("link", name="申请材料").is_visible()
+    expect(toc).to_be_visible()
+    expect(toc.get_by_role("link", name="申请材料")).to_be_visible()
     assert no_sideways_scroll(page)
     browser_page.assert_clean()
     browser_page.screenshot("catalog-guide")
@@ -132,7 +133,7 @@ def test_editor_changes_guide_reviewer_publishes_portal_shows_it(
     page.screenshot(path=str(SCREENSHOT_DIR / "catalog-manage-edit-desktop.png"), full_page=False)
     page.get_by_role("button", name="保存并提交审核").click()
     page.wait_for_load_state("load")
-    assert page.get_by_text(re.compile("待审核")).first.is_visible()
+    expect(page.get_by_text(re.compile("待审核")).first).to_be_visible()
     page.screenshot(path=str(SCREENSHOT_DIR / "catalog-manage-submitted-desktop.png"), full_page=True)
     editor_context.close()
 
@@ -141,26 +142,26 @@ def test_editor_changes_guide_reviewer_publishes_portal_shows_it(
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
     page.goto(f"{live_server.url}/services/manage/{impl.code}/")
     # The reviewer sees what changed before deciding.
-    assert page.get_by_text(new_place).first.is_visible()
+    expect(page.get_by_text(new_place).first).to_be_visible()
     page.get_by_label("审核通过").check()
     page.get_by_role("button", name="提交审核意见").click()
     page.wait_for_load_state("load")
     page.get_by_role("button", name="发布").click()
     page.wait_for_load_state("load")
-    assert page.get_by_text(re.compile("第 2 版")).first.is_visible()
+    expect(page.get_by_text(re.compile("第 2 版")).first).to_be_visible()
     page.screenshot(path=str(SCREENSHOT_DIR / "catalog-manage-published-desktop.png"), full_page=True)
 
     page.goto(f"{live_server.url}/services/{impl.code}/")
-    assert page.get_by_text(new_place).first.is_visible()
+    expect(page.get_by_text(new_place).first).to_be_visible()
     materials = impl.versions.get(number=1).materials.count()
-    assert page.get_by_role("heading", name=f"申请材料（{materials} 项）").is_visible()
+    expect(page.get_by_role("heading", name=f"申请材料（{materials} 项）")).to_be_visible()
     download = page.get_by_role("link", name=re.compile("下载空白表格（PDF"))
     with page.expect_download() as download_info:
         download.click()
     assert download_info.value.suggested_filename.endswith("（空白表格）.pdf")
     history = page.get_by_role("region", name="变更记录")
-    assert history.get_by_text("第 2 版").is_visible()
-    assert history.get_by_text("办理地点调整到一楼专窗").is_visible()
+    expect(history.get_by_text("第 2 版")).to_be_visible()
+    expect(history.get_by_text("办理地点调整到一楼专窗")).to_be_visible()
     page.screenshot(path=str(SCREENSHOT_DIR / "catalog-guide-after-publish-desktop.png"), full_page=True)
     assert not errors, errors
     reviewer_context.close()

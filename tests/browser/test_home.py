@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tongban.core.models import Region, ServiceHall
 
@@ -47,13 +48,13 @@ def test_home_page_smoke(browser_page, live_server, luan):
     assert page.get_by_role("heading", level=1).inner_text() == "六安市一体化政务服务平台"
     for landmark in ["banner", "main", "contentinfo"]:
         assert page.get_by_role(landmark).count() == 1, landmark
-    assert page.get_by_role("navigation", name="主导航").is_visible()
+    expect(page.get_by_role("navigation", name="主导航")).to_be_visible()
     search = page.get_by_label("搜索办事事项")
-    assert search.is_visible()
+    expect(search).to_be_visible()
     assert search.get_attribute("name") == "q"
-    assert page.get_by_role("link", name="金安区").is_visible()
-    assert page.get_by_text("六安市政务服务中心").is_visible()
-    assert page.get_by_text("周一至周五 09:00-12:00、13:30-17:00").is_visible()
+    expect(page.get_by_role("link", name="金安区")).to_be_visible()
+    expect(page.get_by_text("六安市政务服务中心")).to_be_visible()
+    expect(page.get_by_text("周一至周五 09:00-12:00、13:30-17:00")).to_be_visible()
     # Nothing sticks out sideways on a phone.
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     browser_page.assert_clean()
@@ -84,7 +85,7 @@ def test_elder_mode_toggle_enlarges_text_and_is_remembered(browser_page, live_se
     after = main_font_size(page)
     assert after > before
     assert page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)") >= 20
-    assert page.get_by_role("status").filter(has_text="已开启适老化模式").is_visible()
+    expect(page.get_by_role("status").filter(has_text="已开启适老化模式")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     browser_page.screenshot("home-elder")
 
@@ -105,7 +106,7 @@ def test_tab_reaches_the_skip_link_first(browser_page, live_server, luan):
 
     focused = page.evaluate("[document.activeElement.className, document.activeElement.textContent]")
     assert focused == ["skip-link", "跳到主要内容"]
-    assert page.locator(".skip-link").is_visible()  # shown when focused
+    expect(page.locator(".skip-link")).to_be_visible()  # shown when focused
     browser_page.screenshot("skip-link-focused", full_page=False)
     page.keyboard.press("Enter")
     assert page.evaluate("document.activeElement.id") == "main"
@@ -127,7 +128,7 @@ def test_read_aloud_reads_main_content_in_chinese(browser_page, live_server, lua
     browser_page.page.add_init_script(_FAKE_SPEECH)
     page = browser_page.goto(live_server.url + "/")
     button = page.get_by_role("button", name="朗读")
-    assert button.is_visible()
+    expect(button).to_be_visible()
 
     button.click()
 
@@ -139,7 +140,7 @@ def test_read_aloud_reads_main_content_in_chinese(browser_page, live_server, lua
     assert text.startswith("六安市一体化政务服务平台")
     assert "跳到主要内容" not in text
     assert "支持适老化模式与网页朗读" not in text
-    assert page.get_by_role("button", name="停止朗读").is_visible()
+    expect(page.get_by_role("button", name="停止朗读")).to_be_visible()
     browser_page.assert_clean()
 
 
@@ -148,7 +149,7 @@ def test_read_aloud_button_hidden_without_speech_api(browser_page, live_server, 
     page = browser_page.goto(live_server.url + "/")
 
     assert page.locator("[data-read-aloud]").count() == 1
-    assert not page.locator("[data-read-aloud]").is_visible()
+    expect(page.locator("[data-read-aloud]")).to_be_hidden()
     browser_page.assert_clean()
 
 
@@ -164,7 +165,7 @@ def test_error_page_in_the_browser(browser_page, live_server, transactional_db):
     page = browser_page.goto(live_server.url + "/no-such-page/", expected_status=404)
 
     assert page.get_by_role("heading", level=1).inner_text() == "页面不存在"
-    assert page.get_by_role("link", name="返回首页").is_visible()
+    expect(page.get_by_role("link", name="返回首页")).to_be_visible()
     # The 404 itself is logged by Chromium as a failed resource; everything else must be clean.
     assert all("404" in message for message in browser_page.console_errors)
     assert browser_page.csp_violations() == []
@@ -183,7 +184,7 @@ def test_component_gallery(browser_page, live_server, transactional_db, layout, 
     assert page.get_by_role("heading", level=1).inner_text() == "组件示例"
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     if layout == "workbench":
-        assert page.get_by_role("navigation", name="工作台导航").is_visible()
+        expect(page.get_by_role("navigation", name="工作台导航")).to_be_visible()
     browser_page.assert_clean()
     browser_page.screenshot(f"components-{layout}{'-elder' if elder else ''}")
 
@@ -211,7 +212,7 @@ def test_print_layout_hides_navigation_and_controls(browser_page, live_server, t
     page.emulate_media(media="print")
 
     for selector in [".utility-bar", ".main-nav", ".site-search", ".skip-link", "form.form", ".pagination"]:
-        assert not page.locator(selector).first.is_visible(), selector
-    assert page.locator(".guide-dl").is_visible()
+        expect(page.locator(selector).first).to_be_hidden()
+    expect(page.locator(".guide-dl")).to_be_visible()
     assert page.locator(".table-wrap").evaluate("e => getComputedStyle(e).overflowX") == "visible"
     browser_page.screenshot("components-portal-print")
