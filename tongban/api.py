@@ -6,9 +6,15 @@ Each capability app contributes a ninja Router from its own ``api.py``; add it h
 from ninja import NinjaAPI
 
 from tongban.accounts.api import router as accounts_router
+from tongban.bundles.api import router as bundles_router
 from tongban.cases.api import router as cases_router
 from tongban.catalog.api import router as catalog_router
 from tongban.core.api import router as core_router
+from tongban.ledger.api import router as ledger_router
+from tongban.supervision.api import router as supervision_router
+from tongban.workflow.api import router as workflow_router
+from tongban.workflow.api_definitions import router as workflow_definitions_router
+from tongban.workflow.api_smart import router as workflow_smart_router
 
 api = NinjaAPI(
     title="通办 API",
@@ -22,6 +28,12 @@ api.add_router("/core/", core_router)
 api.add_router("/accounts/", accounts_router)
 api.add_router("/catalog/", catalog_router)
 api.add_router("/cases/", cases_router)
+api.add_router("/workflow/definitions", workflow_definitions_router)
+api.add_router("/workflow/smart", workflow_smart_router)
+api.add_router("/workflow/", workflow_router)
+api.add_router("/ledger/", ledger_router)
+api.add_router("/bundles/", bundles_router)
+api.add_router("/supervision/", supervision_router)
 
 from tongban.core.api import install_error_handlers  # noqa: E402
 

@@ -15,6 +15,12 @@ urlpatterns = [
     path("accounts/", include("tongban.accounts.urls")),
     path("services/", include("tongban.catalog.urls")),
     path("cases/", include("tongban.cases.urls")),
+    path("supervision/", include("tongban.supervision.urls")),
+    path("workbench/processes/", include("tongban.workflow.urls_definitions")),
+    path("workbench/smart/", include("tongban.workflow.urls_smart")),
+    path("workbench/tasks/", include("tongban.workflow.urls")),
+    path("ledger/", include("tongban.ledger.urls")),
+    path("bundles/", include("tongban.bundles.urls")),
     path("", include("tongban.core.urls")),
 ]
 

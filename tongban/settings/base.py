@@ -43,6 +43,10 @@ INSTALLED_APPS = [
     "tongban.accounts",
     "tongban.catalog",
     "tongban.cases",
+    "tongban.workflow",
+    "tongban.ledger",
+    "tongban.bundles",
+    "tongban.supervision",
 ]
 
 MIDDLEWARE = [
