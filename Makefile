@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test install browser lint format openapi bench clean
+.PHONY: run test install browser lint format openapi bench bench-quick bench-tools clean
 
 $(UV):
 	$(PYTHON) -m venv $(VENV)
@@ -49,8 +49,22 @@ format: install
 openapi: install
 	$(PY) manage.py export_openapi docs/openapi.json
 
-bench: install
-	$(PY) bench/run.py
+# Load, scale and search benchmarks (bench/README.md): gunicorn + PostgreSQL + Redis + Huey as in
+# production, mixed load, ceilings, 100k and 1M cases (up to ~30 min). bench-quick: 100k, < 5 min.
+BENCH_ARGS ?=
+bench: install bench-tools
+	$(PY) -m bench.run $(BENCH_ARGS)
+
+bench-quick: install bench-tools
+	$(PY) -m bench.run --quick $(BENCH_ARGS)
+
+# pgbench (Debian, with the PostgreSQL server packages) and py-spy (PyPI), each only when missing.
+bench-tools: $(UV)
+	@command -v pgbench >/dev/null 2>&1 || { \
+	  echo "Installing Debian postgresql-contrib for pgbench..."; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql-contrib >/dev/null; }
+	@test -x $(VENV)/bin/py-spy || $(UV) pip install --python $(PY) --quiet "py-spy==0.4.3"
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache test-output

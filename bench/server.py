@@ -1,0 +1,110 @@
+"""The platform as in production: gunicorn with deploy/gunicorn.conf.py (no proxy in front),
+PostgreSQL, Redis, the Huey consumer, DEBUG off — on the bench database."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from bench.common import BASE_URL, HOST, PORT, PYTHON, ROOT, VAR, bench_env, log
+
+
+@dataclass
+class Server:
+    env: dict[str, str]
+    workers: int
+    web: subprocess.Popen | None = None
+    huey: subprocess.Popen | None = None
+    logs: list = field(default_factory=list)
+
+    def start(self) -> None:
+        VAR.mkdir(parents=True, exist_ok=True)
+        env = dict(self.env, BIND=f"{HOST}:{PORT}", WEB_CONCURRENCY=str(self.workers))
+        web_log = open(VAR / "gunicorn.log", "w")  # noqa: SIM115
+        huey_log = open(VAR / "huey.log", "w")  # noqa: SIM115
+        self.logs = [web_log, huey_log]
+        gunicorn = str(Path(PYTHON).with_name("gunicorn"))
+        self.web = subprocess.Popen(
+            [gunicorn, "-c", "deploy/gunicorn.conf.py", "tongban.wsgi"],
+            cwd=ROOT,
+            env=env,
+            stdout=web_log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.huey = subprocess.Popen(
+            [PYTHON, "manage.py", "run_huey"],
+            cwd=ROOT,
+            env=env,
+            stdout=huey_log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            if self.web.poll() is not None:
+                raise RuntimeError(f"gunicorn exited: see {VAR / 'gunicorn.log'}")
+            try:
+                if (
+                    httpx.get(f"{BASE_URL}/healthz", timeout=2).status_code == 200
+                    and len(self.worker_pids()) >= self.workers
+                ):
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        else:
+            raise RuntimeError("gunicorn did not answer /healthz within 60 s")
+        # Let every worker import and warm up (first request per worker loads templates, jieba…).
+        for path in ("/healthz", "/services/search/?q=开饭店", "/services/"):
+            for _ in range(self.workers * 3):
+                httpx.get(f"{BASE_URL}{path}", headers={"X-Forwarded-Proto": "https"}, timeout=30)
+        log(f"server up: gunicorn pid {self.web.pid} workers {self.worker_pids()}, huey pid {self.huey.pid}")
+
+    def worker_pids(self) -> list[int]:
+        if self.web is None:
+            return []
+        children = Path(f"/proc/{self.web.pid}/task/{self.web.pid}/children")
+        try:
+            return [int(p) for p in children.read_text().split()]
+        except OSError:
+            return []
+
+    def rss_mb(self) -> dict[int, float]:
+        out = {}
+        for pid in self.worker_pids():
+            try:
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith("VmRSS:"):
+                        out[pid] = round(int(line.split()[1]) / 1024, 1)
+            except OSError:
+                pass
+        return out
+
+    def stop(self) -> None:
+        for proc in (self.web, self.huey):
+            if proc is not None and proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        for proc in (self.web, self.huey):
+            if proc is not None:
+                try:
+                    proc.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    os.killpg(proc.pid, signal.SIGKILL)
+        for fh in self.logs:
+            fh.close()
+
+
+def default_workers() -> int:
+    """What deploy/gunicorn.conf.py picks without WEB_CONCURRENCY: 2 × cores + 1."""
+    return (os.cpu_count() or 1) * 2 + 1
+
+
+def make(workers: int | None = None) -> Server:
+    return Server(env=bench_env(), workers=workers or default_workers())

@@ -1,0 +1,128 @@
+"""Smoke test of the benchmark modules (issue 8): they import, the TOTP helper of the load
+generator agrees with django-otp, and the scale generator writes a small consistent dataset.
+No timing assertions: the benchmarks themselves run with `make bench`."""
+
+from __future__ import annotations
+
+import importlib
+import time
+
+import pytest
+
+from tests.cases import factories as f
+
+MODULES = [
+    "bench.common",
+    "bench.load",
+    "bench.server",
+    "bench.ceilings",
+    "bench.scale",
+    "bench.integrity",
+    "bench.report",
+    "bench.profiling",
+    "bench.setup_data",
+    "bench.catalogue",
+    "bench.run",
+]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_bench_modules_import(name):
+    importlib.import_module(name)
+
+
+def test_load_generator_totp_matches_django_otp():
+    from django_otp.oath import totp as otp_totp
+
+    from bench.load import totp
+    from bench.setup_data import totp_key
+
+    key = totp_key("bench-clerk-1-0")
+    now = time.time()
+    assert totp(key, at=now) == f"{otp_totp(bytes.fromhex(key), t0=0, step=30, digits=6, drift=0):06d}" or (
+        int(now) % 30 == 29  # the step turned over between the two calls
+    )
+
+
+def test_scenarios_and_phases_are_consistent():
+    from bench.load import PHASES, SCENARIOS
+
+    for weights in PHASES.values():
+        assert set(weights) <= set(SCENARIOS)
+
+
+@pytest.mark.django_db
+def test_scale_generator_writes_fifty_consistent_cases(calendar_2026):
+    from bench import integrity, scale
+    from tongban.cases.models import Application, CaseEvent, CaseNumberCounter
+
+    impl = f.item()
+    f.clerk(impl.organisation)
+    f.item(name="个体工商户登记")
+    ctx = scale.load_context()
+    made = scale.generate(ctx, scale.Plan(count=50, person_pool=20))
+
+    assert made["cases"] == 50 == Application.objects.count()
+    assert made["events"] == CaseEvent.objects.count() >= 50
+    statuses = set(Application.objects.values_list("status", flat=True))
+    assert statuses & {"completed", "accepted", "refused", "draft"}
+    # Every accepted case has a number; the daily counters continue after the highest number.
+    for app in Application.objects.exclude(case_number=None):
+        counter = CaseNumberCounter.objects.get(implementation=app.implementation, date=app.received_date)
+        assert int(app.case_number[-6:]) <= counter.last
+    checked = integrity.run_checks([], [])
+    assert checked["ok"], checked["checks"]
+    assert checked["cases"] == 50
+
+
+@pytest.mark.django_db
+def test_integrity_check_finds_a_broken_chain(calendar_2026):
+    from bench import integrity, scale
+    from tongban.cases.models import Application
+
+    f.item()
+    scale.generate(scale.load_context(), scale.Plan(count=5, person_pool=5, fixed_status="submitted"))
+    Application.objects.filter(pk=Application.objects.first().pk).update(status="accepted")
+    checked = integrity.run_checks([], [])
+    assert not checked["ok"]
+    assert checked["checks"]["chain_end"]["bad"] == 1
+    assert checked["checks"]["half_accepted"]["bad"] == 1
+
+
+def _phase(rps: float, p99: float = 50.0, errors: int = 0) -> dict:
+    stats = {"requests": 10, "errors": errors, "rps": rps, "p50_ms": 5, "p95_ms": 9, "p99_ms": p99}
+    return {"total": stats, "kinds": {"search": stats}, "flows": {}, "elapsed_s": 10, "client_cpu_s": 1}
+
+
+def test_report_renders_ratios_and_not_available(tmp_path, monkeypatch):
+    from bench import report
+
+    result = {
+        "when": "2026-11-23 14:00:00",
+        "mode": "quick",
+        "duration_s": 100,
+        "machine": {"nproc": 2, "python": "3.11", "cpu": "x", "postgresql": "15"},
+        "server": {"workers": 5},
+        "load": {"concurrency": 16},
+        "db_ceiling": {"tool": "pgbench", "tps": 1000},
+        "phases": {
+            "trivial": _phase(200),
+            "mixed": {**_phase(100), "db_commits_per_s": 300},
+            "task_completions": {"not_available": True, "why": "no workflow"},
+        },
+        "scale": {
+            "rounds": 10,
+            "sizes": {
+                "100k": {"cases": 100, "probes": {"p": {"label": "probe", "available": True, "p95_ms": 10}}},
+                "1M": {"cases": 1000, "probes": {"p": {"label": "probe", "available": True, "p95_ms": 12}}},
+            },
+            "growth": {"p": 1.2},
+        },
+        "not_available": ["task completions (no workflow)"],
+    }
+    result["derived"] = report.derive(result)
+    assert result["derived"]["mixed"]["ratio"] == 0.5
+    text = report.markdown(result)
+    assert "| mixed load throughput | 100 req/s | 200 req/s | 0.5 | ≥ 0.40 | yes |" in text
+    assert "task completions alone | not available" in text
+    assert "| probe | 10 | 12 | 1.2 |" in text
