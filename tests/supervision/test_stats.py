@@ -6,11 +6,12 @@ import datetime as dt
 
 import pytest
 from django.db import connection
+from django.db.models import Sum
 
 from tests.supervision import factories as f
 from tongban.cases.models import Application, Channel, Status
 from tongban.supervision import stats
-from tongban.supervision.models import DailyStat, StatDay
+from tongban.supervision.models import DailyStat, MonthlyStat, StatDay
 
 pytestmark = pytest.mark.django_db
 
@@ -211,3 +212,78 @@ def test_percentile_helper():
     assert stats.percentile({}, 0.9) is None
     assert stats.percentile({7: 1}, 0.9) == 7
     assert stats.percentile({1: 9, 100: 1}, 0.9) == pytest.approx(1 + 0.1 * 99)
+
+
+def _monthly_sums(month: dt.date) -> dict:
+    return MonthlyStat.objects.filter(day=month).aggregate(*(Sum(n) for n in stats.SUMMED))
+
+
+def test_whole_months_are_read_from_the_monthly_roll_up(data):
+    w, supervisor = data
+    stats.refresh_days(d(2026, 8, 1), d(2026, 10, 31))
+    september = DailyStat.objects.filter(day__range=SEPT)
+    daily = september.aggregate(*(Sum(n) for n in stats.SUMMED))
+    assert _monthly_sums(d(2026, 9, 1)) == daily
+    # September is covered whole: its figures come from the monthly rows alone, so they survive
+    # losing the daily rows; a period that cuts September reads the daily rows at its edge.
+    september.delete()
+    check(supervisor, w)
+    from tongban.accounts.scope import scope_for
+
+    _, cut = stats.compute(scope_for(supervisor), d(2026, 9, 2), d(2026, 9, 30))
+    assert cut.counts["completed"] == 0
+
+
+def test_refreshing_a_day_rebuilds_its_month(data):
+    from tongban.accounts.scope import scope_for
+
+    w, supervisor = data
+    stats.refresh_days(d(2026, 9, 1), d(2026, 9, 30))
+    done(w["item_data"], d(2026, 9, 9), d(2026, 9, 9), d(2026, 9, 10), 1, True)
+    stats.refresh_days(d(2026, 9, 10), d(2026, 9, 10))
+    _, total = stats.compute(scope_for(supervisor), *SEPT)
+    assert total.counts["completed"] == 7
+    assert total.histogram[1] == 1
+
+
+def test_month_up_to_today_counts_as_whole(data, monkeypatch):
+    from django.db import connection as conn
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from tongban.accounts.scope import scope_for
+
+    _, supervisor = data
+    monkeypatch.setattr(timezone, "localdate", lambda *a, **k: d(2026, 9, 20))
+    live = stats.compute(scope_for(supervisor), *SEPT, group_by="department")[1]
+    stats.refresh_days(d(2026, 9, 1), d(2026, 9, 30))  # builds 09-01 … 09-20, today
+    assert StatDay.objects.filter(day__range=SEPT).count() == 20
+    with CaptureQueriesContext(conn) as queries:
+        summed = stats.compute(scope_for(supervisor), *SEPT, group_by="department")[1]
+    read = " ".join(q["sql"] for q in queries.captured_queries)
+    assert "supervision_monthlystat" in read and "supervision_dailystat" not in read
+    assert summed.counts == live.counts and summed.histogram == live.histogram
+
+
+def test_trend_without_histogram_keeps_the_counts(data):
+    from tongban.accounts.scope import scope_for
+
+    _, supervisor = data
+    stats.refresh_days(*SEPT)
+    full, _ = stats.compute(scope_for(supervisor), *SEPT, group_by="day")
+    light, _ = stats.compute(scope_for(supervisor), *SEPT, group_by="day", histogram=False)
+    assert [(r.key, r.counts) for r in light] == [(r.key, r.counts) for r in full]
+    assert all(not r.histogram for r in light)
+
+
+def test_migration_rolls_up_days_built_before_it(data):
+    import importlib
+
+    from django.apps import apps
+
+    stats.refresh_days(d(2026, 8, 1), d(2026, 10, 31))
+    expected = {m: _monthly_sums(m) for m in (d(2026, 8, 1), d(2026, 9, 1), d(2026, 10, 1))}
+    MonthlyStat.objects.all().delete()
+    migration = importlib.import_module("tongban.supervision.migrations.0004_monthly_stat")
+    migration.roll_up_existing_days(apps, None)
+    assert {m: _monthly_sums(m) for m in expected} == expected

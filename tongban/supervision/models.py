@@ -286,14 +286,9 @@ class StatKey(models.Model):
         abstract = True
 
 
-class DailyStat(StatKey):
-    """日统计 — counters of one day's events (see ``stats.py`` for each definition).
-
-    Rebuilt per day from the applications (``stats.refresh_days``): by the periodic jobs for
-    today (every 5 minutes) and the last days (hourly), by ``manage.py refresh_supervision_stats``
-    for history. A quarter's dashboard sums a few thousand of these rows instead of scanning
-    hundreds of thousands of cases.
-    """
+class StatCounters(StatKey):
+    """The counters of the summary tables (see ``stats.py`` for each definition); the handling-days
+    histogram columns are added to each concrete table below."""
 
     received = models.PositiveIntegerField("收件", default=0)
     accepted = models.PositiveIntegerField("受理", default=0)
@@ -309,6 +304,18 @@ class DailyStat(StatKey):
     # h0 … h60: completions that took exactly that many working days; h_over: more than 60
     # (added below). The histogram sums exactly across rows, so the 90th percentile of any
     # period and filter comes from one SUM query.
+
+    class Meta:
+        abstract = True
+
+
+class DailyStat(StatCounters):
+    """日统计 — counters of one day's events.
+
+    Rebuilt per day from the applications (``stats.refresh_days``): by the periodic jobs for
+    today (every 5 minutes) and the last days (hourly), by ``manage.py refresh_supervision_stats``
+    for history. A period sums these rows instead of scanning hundreds of thousands of cases.
+    """
 
     class Meta:
         verbose_name = "监察日统计"
@@ -328,12 +335,37 @@ class DailyStat(StatKey):
         return f"{self.day} {self.department_id}/{self.implementation_id}/{self.channel}"
 
 
+class MonthlyStat(StatCounters):
+    """月统计 — the sum of a month's ``DailyStat`` rows per region × department × item × channel;
+    ``day`` is the first of the month.
+
+    Rebuilt from the daily rows in the same transaction whenever a day of the month is
+    (``stats.refresh_days``). A quarter or "this month" reads a few thousand of these rows
+    instead of tens of thousands of daily rows (at a million cases the daily SUM took ~110 ms).
+    """
+
+    class Meta:
+        verbose_name = "监察月统计"
+        verbose_name_plural = "监察月统计"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "region", "department", "implementation", "channel"],
+                name="supervision_monthly_key",
+            )
+        ]
+        indexes = [models.Index(fields=["day", "department"], name="supervision_monthly_day_dept")]
+
+    def __str__(self) -> str:
+        return f"{self.day:%Y-%m} {self.department_id}/{self.implementation_id}/{self.channel}"
+
+
 #: Handling days counted one by one in the summary; longer ones share the ``h_over`` bucket.
 HISTOGRAM_MAX = 60
 HISTOGRAM_FIELDS = [f"h{i}" for i in range(HISTOGRAM_MAX + 1)] + ["h_over"]
-for _i in range(HISTOGRAM_MAX + 1):
-    DailyStat.add_to_class(f"h{_i}", models.PositiveIntegerField(f"用时{_i}个工作日", default=0))
-DailyStat.add_to_class("h_over", models.PositiveIntegerField(f"用时超过{HISTOGRAM_MAX}个工作日", default=0))
+for _model in (DailyStat, MonthlyStat):
+    for _i in range(HISTOGRAM_MAX + 1):
+        _model.add_to_class(f"h{_i}", models.PositiveIntegerField(f"用时{_i}个工作日", default=0))
+    _model.add_to_class("h_over", models.PositiveIntegerField(f"用时超过{HISTOGRAM_MAX}个工作日", default=0))
 
 
 class StatDay(models.Model):

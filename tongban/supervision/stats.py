@@ -21,10 +21,12 @@ refused / (accepted + refused).
 
 Speed: days are summarised into ``DailyStat`` — the counters and a histogram of handling days
 (one column per working day up to 60, then one overflow column) — one row per day × region ×
-department × item × channel; a period is one SUM over those rows grouped by the wanted
-dimension. Today is re-summarised every 5 minutes (pages say when). Days never summarised (a
-fresh database, a gap) are computed from the applications with the same queries the summariser
-uses, so figures are exact either way.
+department × item × channel, and each month's daily rows are rolled up into ``MonthlyStat``
+in the same transaction. A period reads the monthly rows of the months it covers whole (a month
+"up to today" counts as whole: nothing is recorded in the future) and the daily rows of the days
+at its edges; each is one SUM grouped by the wanted dimension. Today is re-summarised every 5
+minutes (pages say when). Days never summarised (a fresh database, a gap) are computed from the
+applications with the same queries the summariser uses, so figures are exact either way.
 """
 
 from __future__ import annotations
@@ -35,13 +37,13 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, F, Q, QuerySet, Sum
-from django.db.models.functions import TruncDate
+from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import timezone
 
 from tongban.cases.models import Application, Channel, Status
-from tongban.supervision.models import HISTOGRAM_FIELDS, HISTOGRAM_MAX, DailyStat, StatDay
+from tongban.supervision.models import HISTOGRAM_FIELDS, HISTOGRAM_MAX, DailyStat, MonthlyStat, StatDay
 
 COUNTERS = (
     "received",
@@ -68,6 +70,8 @@ ALIASES = {"item": "implementation"}
 ONLINE_CHANNELS = (Channel.ONLINE, Channel.MOBILE)
 #: Histogram key of the "more than HISTOGRAM_MAX working days" bucket.
 OVERFLOW = HISTOGRAM_MAX + 1
+#: The columns of a summary row that add up across rows.
+SUMMED = (*COUNTERS, "handled", "handling_sum", *HISTOGRAM_FIELDS)
 
 
 @dataclass
@@ -259,9 +263,7 @@ def refresh_days(start: dt.date, end: dt.date) -> int:
     runs = [(start, end)]
     apps = Application.objects.all()
     keys = ("stat_day", "region_id", "department_id", "implementation_id", "channel")
-    rows: dict[tuple, dict[str, int]] = defaultdict(
-        lambda: dict.fromkeys((*COUNTERS, "handled", "handling_sum", *HISTOGRAM_FIELDS), 0)
-    )
+    rows: dict[tuple, dict[str, int]] = defaultdict(lambda: dict.fromkeys(SUMMED, 0))
 
     def key_of(row) -> tuple:
         return (_as_date(row["stat_day"]), *(row[k] for k in keys[1:]))
@@ -278,6 +280,7 @@ def refresh_days(start: dt.date, end: dt.date) -> int:
         target["handling_sum"] += days * row["n"]
     now = timezone.now()
     with transaction.atomic():
+        _serialise_refreshes()
         DailyStat.objects.filter(day__gte=start, day__lte=end).delete()
         DailyStat.objects.bulk_create(
             [
@@ -295,7 +298,62 @@ def refresh_days(start: dt.date, end: dt.date) -> int:
                 for i in range((end - start).days + 1)
             ]
         )
+        roll_up_months(_month_starts(start, end))
     return len(rows)
+
+
+def _month_starts(start: dt.date, end: dt.date) -> list[dt.date]:
+    months, month = [], start.replace(day=1)
+    while month <= end:
+        months.append(month)
+        month = (month + dt.timedelta(days=32)).replace(day=1)
+    return months
+
+
+def _month_end(month: dt.date) -> dt.date:
+    return (month + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+
+
+def roll_up_months(months: Iterable[dt.date]) -> int:
+    """Rebuild the ``MonthlyStat`` rows of ``months`` (first days) from their daily rows."""
+    months = sorted(set(months))
+    if not months:
+        return 0
+    keys = ("region_id", "department_id", "implementation_id", "channel")
+    period = Q(pk__in=[])
+    for month in months:
+        period |= Q(day__gte=month, day__lte=_month_end(month))
+    sums = {name: Sum(name) for name in SUMMED}
+    rows = (
+        DailyStat.objects.filter(period)
+        .annotate(month=TruncMonth("day"))
+        .values("month", *keys)
+        .annotate(**sums)
+        .order_by()
+    )
+    with transaction.atomic():
+        MonthlyStat.objects.filter(day__in=months).delete()
+        created = MonthlyStat.objects.bulk_create(
+            [
+                MonthlyStat(
+                    day=_as_date(row["month"]),
+                    **{k: row[k] for k in keys},
+                    **{name: row[name] or 0 for name in SUMMED},
+                )
+                for row in rows
+            ],
+            batch_size=1000,
+        )
+    return len(created)
+
+
+def _serialise_refreshes() -> None:
+    """The 5-minute and the hourly job may rebuild the same days at once: one at a time, or both
+    would delete the old rows and insert new ones side by side (PostgreSQL; SQLite writes are
+    serialised anyway)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [0x7473_7461_7473])  # "tstats"
 
 
 def refresh_recent(days: int | None = None) -> int:
@@ -356,9 +414,17 @@ def _fold_key(group_by: str | None, value):
 
 
 def compute(
-    scope, start: dt.date, end: dt.date, *, group_by: str | None = None, filters: Filters | None = None
+    scope,
+    start: dt.date,
+    end: dt.date,
+    *,
+    group_by: str | None = None,
+    filters: Filters | None = None,
+    histogram: bool = True,
 ) -> tuple[list[Figures], Figures]:
-    """Figures per group (sorted) and the total, for what ``scope`` may see."""
+    """Figures per group (sorted) and the total, for what ``scope`` may see. ``histogram=False``
+    leaves out the handling-days distribution (no average or percentile), e.g. for a trend chart
+    of counts: 11 sums per row instead of 73."""
     filters = filters or Filters()
     field_name = _group_field(group_by)
     groups: dict[object, Figures] = {}
@@ -370,22 +436,28 @@ def compute(
         return groups[key]
 
     summarised = set(StatDay.objects.filter(day__gte=start, day__lte=end).values_list("day", flat=True))
-    # -- summarised days: one SUM over the summary rows (counters and histogram buckets)
-    if summarised:
-        rows_qs = DailyStat.objects.filter(day__gte=start, day__lte=end)
-        if len(summarised) <= (end - start).days:  # gaps: only the summarised days (no IN list else)
-            rows_qs = rows_qs.filter(day__in=sorted(summarised))
+    # -- months covered whole (up to today) and summarised: their monthly rows; other summarised
+    # days: their daily rows. One SUM each over what the scope may see.
+    months = [] if group_by == "day" else _whole_months(start, end, summarised)
+    daily_days = [day for day in summarised if day.replace(day=1) not in months]
+    values = [field_name] if field_name else []
+    summed = SUMMED if histogram else SUMMED[: len(COUNTERS) + 2]
+    sums = {name: Sum(name) for name in summed}
+    sources = []
+    if months:
+        sources.append(MonthlyStat.objects.filter(day__in=months))
+    if daily_days:
+        sources.append(DailyStat.objects.filter(_in_days("day", _ranges(daily_days), is_date=True)))
+    for rows_qs in sources:
         base = access_filter(scope, rows_qs).filter(filters.q())
-        values = [field_name] if field_name else []
-        sums = {name: Sum(name) for name in (*COUNTERS, "handled", "handling_sum", *HISTOGRAM_FIELDS)}
-        rows = base.values(*values).annotate(**sums) if values else [base.aggregate(**sums)]
+        rows = base.values(*values).annotate(**sums).order_by() if values else [base.aggregate(**sums)]
         for row in rows:
             fig = bucket(row.get(field_name) if field_name else None)
             for name in COUNTERS:
                 fig.counts[name] += row[name] or 0
             fig.handled += row["handled"] or 0
             fig.handling_sum += row["handling_sum"] or 0
-            for days, name in enumerate(HISTOGRAM_FIELDS):
+            for days, name in enumerate(HISTOGRAM_FIELDS if histogram else ()):
                 if row[name]:
                     fig.histogram[days] = fig.histogram.get(days, 0) + row[name]
     # -- days never summarised (fresh database, gaps): from the applications
@@ -427,6 +499,19 @@ def compute(
     )
     _label(result, group_by)
     return result, total
+
+
+def _whole_months(start: dt.date, end: dt.date, summarised: set[dt.date]) -> list[dt.date]:
+    """Months whose days up to today all lie in [start, end] and are all summarised."""
+    today = timezone.localdate()
+    whole = []
+    for month in _month_starts(start, end):
+        last = min(_month_end(month), today)
+        if month < start or last > end or last < month:
+            continue
+        if all(month + dt.timedelta(days=i) in summarised for i in range((last - month).days + 1)):
+            whole.append(month)
+    return whole
 
 
 def access_filter(scope, qs: QuerySet) -> QuerySet:
@@ -471,4 +556,5 @@ __all__ = [
     "percentile",
     "refresh_days",
     "refresh_recent",
+    "roll_up_months",
 ]

@@ -114,7 +114,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     start, end = _period(request.GET)
     scope = access.scope_for(request.user)
     by_department, total = stats.compute(scope, start, end, group_by="department")
-    by_day, _ = stats.compute(scope, max(start, end - dt.timedelta(days=30)), end, group_by="day")
+    by_day, _ = stats.compute(
+        scope, max(start, end - dt.timedelta(days=30)), end, group_by="day", histogram=False
+    )
     counts = queries.light_counts(request.user)
     context = {
         **_nav(request, "dashboard"),
