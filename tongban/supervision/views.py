@@ -70,11 +70,11 @@ def _filter_choices(user) -> dict:
     regions = Region.objects.all()
     if not scope.sees_everything and scope.region_path:
         regions = regions.filter(path__startswith=scope.region_path)
-    items = ItemImplementation.objects.filter(organisation__in=departments).select_related("basic_item")
+    items = ItemImplementation.objects.filter(organisation__in=departments)
     return {
-        "departments": departments.order_by("name")[:300],
-        "regions": regions.filter(level__lte=4).order_by("path")[:300],
-        "items": items.order_by("basic_item__name")[:500],
+        "departments": departments.order_by("name").values_list("pk", "name")[:300],
+        "regions": regions.filter(level__lte=4).order_by("path").values_list("pk", "name")[:300],
+        "items": items.order_by("basic_item__name").values_list("pk", "basic_item__name")[:500],
         "channels": Channel.choices,
         "statuses": [(s.value, s.label) for s in Status if s != Status.DRAFT],
         "lights": Light.CHOICES,
