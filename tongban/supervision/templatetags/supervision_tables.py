@@ -9,23 +9,22 @@ from collections.abc import Iterable
 
 from django import template
 from django.template.defaultfilters import floatformat
-from django.utils.html import format_html, format_html_join
+from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 register = template.Library()
-SELECTED = mark_safe(" selected")
 
 
 @register.simple_tag
 def options(choices: Iterable[tuple[object, str]], selected=None, blank: str | None = "全部") -> SafeString:
     """``<option>`` elements for ``choices`` of (value, label), ``selected`` marked, led by an
-    empty "全部" option unless ``blank`` is None."""
+    empty "全部" option unless ``blank`` is None. Values and labels are escaped."""
     chosen = "" if selected is None else str(selected)
-    rows = ((v, SELECTED if str(v) == chosen else "", label) for v, label in choices)
-    body = format_html_join("", '<option value="{}"{}>{}</option>', rows)
-    if blank is None:
-        return body
-    return format_html('<option value="">{}</option>{}', blank, body)
+    parts = [] if blank is None else [f'<option value="">{escape(blank)}</option>']
+    for value, label in choices:
+        mark = " selected" if str(value) == chosen else ""
+        parts.append(f'<option value="{escape(value)}"{mark}>{escape(label)}</option>')
+    return mark_safe("".join(parts))  # every value and label is escaped above
 
 
 def _days(value: float | None) -> str:
@@ -51,6 +50,6 @@ def stats_row(figures, head: str) -> SafeString:
         _days(figures.p90_days),
         *(_percent(rates[k]) for k in ("online_share", "one_visit_share", "correction_rate", "refusal_rate")),
     ]
-    return format_html(
-        '<tr><th scope="row">{}</th>{}</tr>', head, format_html_join("", "<td>{}</td>", ((c,) for c in cells))
-    )
+    # The cells are numbers and strings formatted here; only the heading comes from data.
+    row = "".join(f"<td>{cell}</td>" for cell in cells)
+    return mark_safe(f'<tr><th scope="row">{escape(head)}</th>{row}</tr>')
