@@ -64,6 +64,11 @@ _lock = threading.Lock()
 _known_words: set[str] = set()
 
 
+def warm_up() -> None:
+    """Load jieba's dictionary now (~0.5 s) rather than in a user's first search."""
+    jieba.initialize()
+
+
 def add_words(words) -> None:
     """Teach jieba whole catalogue words (item names, aliases, synonym phrases)."""
     with _lock:
