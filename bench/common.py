@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -102,5 +103,9 @@ def percentile(sorted_values: list[float], pct: float) -> float:
     return sorted_values[k]
 
 
+_STARTED = time.monotonic()
+
+
 def log(message: str) -> None:
-    print(f"[bench] {message}", file=sys.stderr, flush=True)
+    """Progress on stderr, with the seconds since this process started (where a run spends time)."""
+    print(f"[bench {time.monotonic() - _STARTED:6.0f}s] {message}", file=sys.stderr, flush=True)

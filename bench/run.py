@@ -49,17 +49,17 @@ from bench.common import (
 )
 
 MODES = {
-    "quick": {
-        "trivial": 12,
-        "mixed": 30,
-        "submissions": 15,
-        "acceptances": 15,
-        "task_completions": 15,
-        "profile": 10,
-        "pgbench": 10,
+    "quick": {  # < 5 minutes from a fresh database on the 2-core machine
+        "trivial": 10,
+        "mixed": 20,
+        "submissions": 10,
+        "acceptances": 10,
+        "task_completions": 10,
+        "profile": 8,
+        "pgbench": 8,
         "sizes": [("100k", 100_000)],
-        "rounds": 40,
-        "accept_pool": 3000,
+        "rounds": 30,
+        "accept_pool": 2000,
     },
     "full": {
         "trivial": 30,
@@ -222,22 +222,23 @@ def main(argv: list[str] | None = None) -> int:
     result["server"] = {"workers": srv.workers, "config": "deploy/gunicorn.conf.py"}
 
     if not args.skip_load:
-        log("setup: accounts, recipes, pools")
-        fixture = run_module(
-            "setup_data", "--accept-pool", str(cfg["accept_pool"]), env=bench_env(), timeout=600
-        )
-        files = {"fixture": VAR / "fixture.json", "sessions": VAR / "sessions.json"}
-        files["fixture"].write_text(json.dumps(fixture, ensure_ascii=False), encoding="utf-8")
-        pool = fixture["accept_pool"]
-        cases = fixture.get("running_cases", [])
-        reset_progress_throttle()
-        log("database ceiling (pgbench)")
-        result["db_ceiling"] = ceilings.db_ceiling(cfg["pgbench"], clients=args.concurrency)
-        log(f"  {result['db_ceiling']['tps']} tps")
-        srv.start()
-        sampler = RssSampler(srv)
-        sampler.start()
+        srv.launch()  # the workers boot while the load's data is set up (nothing is measured yet)
         try:
+            log("setup: accounts, recipes, pools")
+            fixture = run_module(
+                "setup_data", "--accept-pool", str(cfg["accept_pool"]), env=bench_env(), timeout=600
+            )
+            files = {"fixture": VAR / "fixture.json", "sessions": VAR / "sessions.json"}
+            files["fixture"].write_text(json.dumps(fixture, ensure_ascii=False), encoding="utf-8")
+            pool = fixture["accept_pool"]
+            cases = fixture.get("running_cases", [])
+            reset_progress_throttle()
+            srv.wait_ready()
+            log("database ceiling (pgbench)")
+            result["db_ceiling"] = ceilings.db_ceiling(cfg["pgbench"], clients=args.concurrency)
+            log(f"  {result['db_ceiling']['tps']} tps")
+            sampler = RssSampler(srv)
+            sampler.start()
             run_module(
                 "load",
                 "login",

@@ -24,6 +24,11 @@ class Server:
     logs: list = field(default_factory=list)
 
     def start(self) -> None:
+        self.launch()
+        self.wait_ready()
+
+    def launch(self) -> None:
+        """Start gunicorn and the Huey consumer without waiting (boot overlaps other setup)."""
         VAR.mkdir(parents=True, exist_ok=True)
         env = dict(self.env, BIND=f"{HOST}:{PORT}", WEB_CONCURRENCY=str(self.workers))
         web_log = open(VAR / "gunicorn.log", "w")  # noqa: SIM115
@@ -46,7 +51,10 @@ class Server:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        deadline = time.time() + 60
+
+    def wait_ready(self) -> None:
+        """Until every worker answers, then warm each one up."""
+        deadline = time.time() + 90
         while time.time() < deadline:
             if self.web.poll() is not None:
                 raise RuntimeError(f"gunicorn exited: see {VAR / 'gunicorn.log'}")
@@ -60,7 +68,7 @@ class Server:
                 pass
             time.sleep(0.3)
         else:
-            raise RuntimeError("gunicorn did not answer /healthz within 60 s")
+            raise RuntimeError("gunicorn did not answer /healthz within 90 s")
         # Let every worker import and warm up (first request per worker loads templates, jieba…).
         for path in ("/healthz", "/services/search/?q=开饭店", "/services/"):
             for _ in range(self.workers * 3):
