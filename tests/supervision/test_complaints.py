@@ -168,3 +168,35 @@ def test_api_flow(w):
         sup.post(f"/api/supervision/complaints/{pk}/close", {}, "application/json").json()["status"]
         == "closed"
     )
+
+
+def test_overdue_complaint_is_reminded_once(w):
+    w["head"].staff_profile.phone = "13900001111"
+    w["head"].staff_profile.save()
+    complaint = services.register_complaint(
+        content="提交材料后两周没有任何进展，电话也无人接听。",
+        contact_name="赵六",
+        application=w["app"],
+        complainant=w["person"].user,
+    )
+    services.assign_complaint(complaint, actor=w["head"], assignee=w["approver"])
+    answered = services.register_complaint(
+        content="窗口人员态度生硬，解释不清楚。请核实。",
+        contact_name="赵六",
+        application=w["app"],
+        complainant=w["person"].user,
+    )
+    services.answer_complaint(answered, actor=w["head"], answer="已核实并批评教育窗口人员，向您致歉。")
+    Message.objects.all().delete()
+    # on the due date itself nothing is late yet
+    assert services.scan_overdue_complaints(complaint.due_date) == 0
+    day_after = complaint.due_date + dt.timedelta(days=1)
+    assert services.scan_overdue_complaints(day_after) == 1
+    assert services.scan_overdue_complaints(day_after) == 0  # once, not every run
+    told = {m.recipient_id: m for m in Message.objects.filter(title="投诉逾期")}
+    assert set(told) == {w["approver"].pk, w["head"].pk, w["supervisor"].pk}
+    assert complaint.number in told[w["approver"].pk].body and "请立即答复" in told[w["head"].pk].body
+    assert told[w["head"].pk].sms_phone == "13900001111"  # handlers by SMS too
+    assert told[w["supervisor"].pk].sms_phone == ""  # supervisors in the workbench only
+    complaint.refresh_from_db()
+    assert complaint.overdue_notified_at is not None

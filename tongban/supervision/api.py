@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
 from tongban.accounts.api import AUTH
@@ -417,7 +417,7 @@ def issue_notice(request: HttpRequest, payload: SupervisionNoticeIn):
             respond_by=payload.respond_by,
             request=request,
         )
-    return 201, _notice(notice)
+    return Status(201, _notice(notice))
 
 
 class NoticeResponseIn(Schema):
@@ -513,7 +513,7 @@ def register_complaint(request: HttpRequest, payload: ComplaintIn):
             complainant=request.user,
             request=request,
         )
-    return 201, _complaint(complaint)
+    return Status(201, _complaint(complaint))
 
 
 class ComplaintAssignIn(Schema):

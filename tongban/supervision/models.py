@@ -233,6 +233,7 @@ class Complaint(models.Model):
     answered_at = models.DateTimeField("答复时间", null=True, blank=True)
     closed_at = models.DateTimeField("办结时间", null=True, blank=True)
     created_at = models.DateTimeField("登记时间", default=timezone.now)
+    overdue_notified_at = models.DateTimeField("逾期提醒时间", null=True, blank=True)
 
     class Meta:
         verbose_name = "投诉"

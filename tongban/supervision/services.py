@@ -255,6 +255,44 @@ def scan_overdue_notices(today: dt.date | None = None) -> int:
     return told
 
 
+def scan_overdue_complaints(today: dt.date | None = None) -> int:
+    """Complaints not answered by their date: the assignee and the assigned department's heads
+    (站内信 + SMS) and the supervisors of the region (站内信) are told once. Unassigned ones go
+    to the supervisors, who route them."""
+    from django.contrib.auth import get_user_model
+
+    today = today or timezone.localdate()
+    directory = Directory()
+    users = get_user_model().objects
+    told = 0
+    open_complaints = Complaint.objects.exclude(
+        status__in=[ComplaintStatus.ANSWERED, ComplaintStatus.CLOSED]
+    ).filter(due_date__lt=today, overdue_notified_at__isnull=True)
+    for complaint in open_complaints.select_related("region", "application", "window__hall"):
+        with transaction.atomic():
+            claimed = Complaint.objects.filter(pk=complaint.pk, overdue_notified_at__isnull=True).update(
+                overdue_notified_at=timezone.now()
+            )
+            if not claimed:
+                continue  # another run got there first
+            due = f"{complaint.due_date:%Y-%m-%d}"
+            text = f"投诉 {complaint.number}（{complaint.about}）答复期限 {due} 已过，尚未答复。"
+            path = complaint.region.path
+            handlers = set()
+            if complaint.assignee_id:
+                handlers.add(complaint.assignee_id)
+            if complaint.assigned_department_id:
+                handlers.update(
+                    directory.with_role(complaint.assigned_department_id, path, Role.DEPARTMENT_HEAD)
+                )
+            for user_id in sorted(handlers):
+                message_staff(users.get(pk=user_id), complaint.application, "投诉逾期", text + "请立即答复。")
+            for user_id in sorted(set(directory.supervisors_for(path)) - handlers):
+                message_staff(users.get(pk=user_id), complaint.application, "投诉逾期", text, sms=False)
+            told += 1
+    return told
+
+
 def _batches(qs, size: int = 500):
     batch = []
     for obj in qs.iterator(chunk_size=size):

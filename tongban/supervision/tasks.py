@@ -8,8 +8,9 @@ from tongban.supervision import services, stats
 
 @db_periodic_task(crontab(minute="*/15"))
 def scan_supervision_alerts() -> int:
-    """临期/超期预警: once per threshold crossing (the Alert key makes reruns harmless)."""
-    return services.scan_alerts() + services.scan_overdue_notices()
+    """临期/超期预警 once per threshold crossing (the Alert key makes reruns harmless); overdue
+    督办单 and complaints once each."""
+    return services.scan_alerts() + services.scan_overdue_notices() + services.scan_overdue_complaints()
 
 
 @db_periodic_task(crontab(minute="*/5"))
