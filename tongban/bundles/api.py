@@ -10,7 +10,7 @@ import datetime as dt
 
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Field, File, Router, Schema
+from ninja import Field, File, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
 
@@ -266,7 +266,7 @@ def start(request: HttpRequest, payload: StartIn):
             form_data=payload.form_data or None,
         )
     bc.refresh_from_db()
-    return 201, _out(bc)
+    return Status(201, _out(bc))
 
 
 @router.get("/cases", response=list[BundleCaseOut], auth=AUTH, summary="我的一件事")

@@ -10,7 +10,7 @@ import datetime as dt
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
-from ninja import Field, File, Router, Schema
+from ninja import Field, File, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
 
@@ -160,7 +160,7 @@ def start(request: HttpRequest, payload: StartIn):
     if (payload.answers or payload.form_data) and app.status == "draft":
         services.save_draft(app, answers=payload.answers or None, form_data=payload.form_data or None)
     app.refresh_from_db()
-    return 201, _out(app)
+    return Status(201, _out(app))
 
 
 @router.get("/applications", response=list[ApplicationOut], auth=AUTH, summary="我的办件")
@@ -357,7 +357,7 @@ def window_register(request: HttpRequest, payload: WalkInIn):
         walk_in={"name": payload.name, "id_number": payload.id_number, "phone": payload.phone},
         request=request,
     )
-    return 201, _out(app)
+    return Status(201, _out(app))
 
 
 class HelperIn(Schema):
@@ -379,7 +379,7 @@ def helper_apply(request: HttpRequest, payload: HelperIn):
         delegation=delegation,
         request=request,
     )
-    return 201, _out(app)
+    return Status(201, _out(app))
 
 
 # ------------------------------------------------------------------ public progress

@@ -12,7 +12,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
-from ninja import Body, Field, Router, Schema
+from ninja import Body, Field, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.security import django_auth
 
@@ -154,7 +154,7 @@ def list_items(
 def item_detail(request: HttpRequest, response: HttpResponse, code: str):
     impl = queries.published().filter(code=code).first()
     if impl is None:
-        return 404, {"code": "item-not-found", "message": f"没有实施编码为 {code} 的已发布事项"}
+        return Status(404, {"code": "item-not-found", "message": f"没有实施编码为 {code} 的已发布事项"})
     _cacheable(response)
     v = impl.published_version
     item = impl.basic_item
@@ -180,7 +180,7 @@ def item_detail(request: HttpRequest, response: HttpResponse, code: str):
 def evaluate(request: HttpRequest, code: str, payload: SituationIn):
     impl = queries.published().filter(code=code).first()
     if impl is None:
-        return 404, {"code": "item-not-found", "message": f"没有实施编码为 {code} 的已发布事项"}
+        return Status(404, {"code": "item-not-found", "message": f"没有实施编码为 {code} 的已发布事项"})
     g = services.evaluate_situations(impl.published_version, payload.answers)
     return {
         "materials": g.materials,
@@ -281,11 +281,14 @@ def _version_out(v: ItemVersion) -> dict[str, Any]:
 
 def _rule_errors(exc: ValidationError) -> tuple[int, dict[str, Any]]:
     errors = [{"code": e.code or "invalid", "message": m} for e in exc.error_list for m in e.messages]
-    return 422, {
-        "code": errors[0]["code"] if len(errors) == 1 else "rules-failed",
-        "message": "；".join(exc.messages),
-        "errors": errors,
-    }
+    return Status(
+        422,
+        {
+            "code": errors[0]["code"] if len(errors) == 1 else "rules-failed",
+            "message": "；".join(exc.messages),
+            "errors": errors,
+        },
+    )
 
 
 def _impl(request: HttpRequest, code: str) -> ItemImplementation:
@@ -302,13 +305,14 @@ def create_item(request: HttpRequest, payload: CreateIn):
     _require(request, "catalog.add_itemversion")
     org = Organisation.objects.filter(credit_code=payload.organisation_credit_code).first()
     if org is None:
-        return 422, {"code": "organisation-unknown", "message": "没有该统一社会信用代码的部门"}
+        return Status(422, {"code": "organisation-unknown", "message": "没有该统一社会信用代码的部门"})
     if not can_manage_organisation(request.user, org):
         raise HttpError(403, "无权为该部门新增事项")
     if payload.basic_code:
         item = BasicItem.objects.filter(code=payload.basic_code).first()
         if item is None:
-            return 422, {"code": "basic-item-unknown", "message": f"基本编码 {payload.basic_code} 不存在"}
+            message = f"基本编码 {payload.basic_code} 不存在"
+            return Status(422, {"code": "basic-item-unknown", "message": message})
     else:
         missing = [
             f
@@ -316,7 +320,8 @@ def create_item(request: HttpRequest, payload: CreateIn):
             if not getattr(payload, f)
         ]
         if missing:
-            return 422, {"code": "missing-field", "message": "新建基本事项缺少：" + "、".join(missing)}
+            message = "新建基本事项缺少：" + "、".join(missing)
+            return Status(422, {"code": "missing-field", "message": message})
         item = services.create_basic_item(
             name=payload.name,
             item_type=payload.item_type,
@@ -326,7 +331,7 @@ def create_item(request: HttpRequest, payload: CreateIn):
             actor=request.user,
         )
     impl = services.create_implementation(item, org, actor=request.user)
-    return 201, _version_out(impl.versions.get())
+    return Status(201, _version_out(impl.versions.get()))
 
 
 @router.get(
@@ -359,7 +364,7 @@ def create_draft(request: HttpRequest, code: str, payload: DraftIn):
         change_summary=payload.change_summary,
         change_requested_on=payload.change_requested_on,
     )
-    return 201, _version_out(draft)
+    return Status(201, _version_out(draft))
 
 
 def _open(request: HttpRequest, code: str, status: str) -> ItemVersion:
@@ -449,11 +454,14 @@ def import_items(request: HttpRequest, payload: Body[list[dict[str, Any]]]):
     try:
         result = importexport.import_records(payload, actor=request.user)
     except importexport.ImportFailed as exc:
-        return 422, {
-            "code": "import-failed",
-            "message": f"发现 {len(exc.problems)} 个问题，未导入任何数据",
-            "errors": exc.problems,
-        }
+        return Status(
+            422,
+            {
+                "code": "import-failed",
+                "message": f"发现 {len(exc.problems)} 个问题，未导入任何数据",
+                "errors": exc.problems,
+            },
+        )
     return {"created": result.created}
 
 

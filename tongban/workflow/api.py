@@ -10,7 +10,7 @@ import datetime as dt
 from typing import Literal
 
 from django.http import HttpRequest
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 
 from tongban.accounts.api import AUTH
@@ -317,13 +317,16 @@ def extend(request: HttpRequest, pk: int, payload: ExtensionIn):
         ext = services.request_extension(
             app, user=request.user, days=payload.days, reason=payload.reason, request=request
         )
-    return 201, {
-        "id": ext.pk,
-        "days": ext.days,
-        "reason": ext.reason,
-        "status": ext.status,
-        "decision_note": "",
-    }
+    return Status(
+        201,
+        {
+            "id": ext.pk,
+            "days": ext.days,
+            "reason": ext.reason,
+            "status": ext.status,
+            "decision_note": "",
+        },
+    )
 
 
 class ExtensionDecisionIn(Schema):
