@@ -154,3 +154,26 @@ def test_guide_qr_code_is_rendered_once_per_url(client, monkeypatch):
     qr = views._qr_svg_for("http://testserver" + impl.get_absolute_url())
     assert len(calls) == 1 and qr in first and qr in second
     assert "http://testserver" + impl.get_absolute_url() in calls[0]
+
+
+def test_queue_page_and_api_do_not_grow_with_the_queue(client):
+    """The clerk's queue (page and API) costs the same statements for 5 or 40 waiting cases."""
+    from tests.catalog.factories import login_staff
+    from tests.supervision.factories import case
+    from tongban.cases.models import Status
+
+    impl = cf.item()
+    login_staff(client, cf.clerk(impl.organisation))
+    counts = []
+    for waiting in (5, 40):
+        while impl.applications.count() < waiting:
+            case(impl, status=Status.SUBMITTED)
+        for url in ("/cases/workbench/", "/api/cases/queue"):
+            client.get(url)  # warm-up
+            with CaptureQueriesContext(connection) as ctx:
+                response = client.get(url)
+            assert response.status_code == 200
+            counts.append(len(ctx.captured_queries))
+    print(f"queue page / API with 5 and 40 cases: {counts}")
+    assert counts[0] == counts[2] and counts[1] == counts[3]
+    assert len(client.get("/api/cases/queue").json()) == 40

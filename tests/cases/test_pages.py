@@ -143,3 +143,23 @@ def test_enterprise_agent_applies_in_the_enterprise_name(client):
     client.post(f"/cases/apply/{impl.code}/")
     app = Application.objects.get()
     assert app.applicant_enterprise == enterprise and app.applicant_name == "示例商贸有限公司"
+
+
+def test_pre_review_queue_pages_oldest_first(client):
+    from tests.supervision.factories import case
+
+    impl = f.item()
+    first = dt.date(2026, 9, 1)
+    apps = [
+        case(impl, status=Status.SUBMITTED, received=first + dt.timedelta(days=i % 20)) for i in range(55)
+    ]
+    login_staff(client, f.clerk(impl.organisation))
+    page1 = client.get("/cases/workbench/").content.decode()
+    oldest = min(apps, key=lambda a: (a.received_date, a.pk))
+    assert page1.count("/cases/workbench/") >= 50 and oldest.reference in page1
+    assert "共 55 条，第 1/2 页" in page1 and 'rel="next"' in page1
+    page2 = client.get("/cases/workbench/", {"page": 2}).content.decode()
+    assert "第 2/2 页" in page2
+    shown = [a for a in apps if f"/cases/workbench/{a.pk}/" in page2]
+    assert len(shown) == 5
+    assert client.get("/cases/workbench/", {"page": "x"}).status_code == 200  # bad page: the first

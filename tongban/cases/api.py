@@ -79,6 +79,40 @@ class ApplicationOut(Schema):
     events: list[EventOut]
 
 
+class QueueItemOut(Schema):
+    """One row of a queue: enough to pick a case; its detail is ``GET /applications/{id}``."""
+
+    id: int
+    reference: str = Field(description="办件编号（受理后）或申请编号")
+    case_number: str | None
+    item_code: str
+    item_name: str
+    status: str
+    status_name: str
+    channel: str
+    window: str | None = Field(None, description="登记窗口（窗口登记时）")
+    applicant: str = Field(description="申请人（脱敏）")
+    received_date: dt.date | None
+    gaps_due_date: dt.date | None
+
+
+def _queue_item(app: Application) -> dict:
+    return {
+        "id": app.pk,
+        "reference": app.reference,
+        "case_number": app.case_number,
+        "item_code": app.implementation.code,
+        "item_name": app.implementation.basic_item.name,
+        "status": app.status,
+        "status_name": app.get_status_display(),
+        "channel": app.channel,
+        "window": str(app.window) if app.window_id else None,
+        "applicant": mask_name(app.applicant_name),
+        "received_date": app.received_date,
+        "gaps_due_date": app.gaps_due_date,
+    }
+
+
 def _out(app: Application) -> dict:
     code = codes.status_code(app.status)
     return {
@@ -258,11 +292,15 @@ def _staff(request: HttpRequest, pk: int) -> Application:
     return app
 
 
-@router.get("/queue", response=list[ApplicationOut], auth=AUTH, summary="待预审队列（数据权限内）")
+@router.get(
+    "/queue", response=list[QueueItemOut], auth=AUTH, summary="待预审队列（数据权限内，最早收件的 200 件）"
+)
 def queue(request: HttpRequest):
     if not request.user.has_perm("cases.accept_application"):
         raise HttpError(403, "您没有办件受理权限。")
-    return [_out(a) for a in services.staff_queue(request.user)[:200]]
+    # Rows only: one statement for 200 rows (the full case per row took 1 000 statements).
+    apps = services.staff_queue(request.user).select_related("window__hall")[:200]
+    return [_queue_item(a) for a in apps]
 
 
 @router.post("/applications/{pk}/accept", response=ApplicationOut, auth=AUTH, summary="受理")

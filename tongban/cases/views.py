@@ -8,6 +8,7 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -256,10 +257,15 @@ def _staff_required(view):
     return wrapper
 
 
+#: Rows per page of the pre-review queue, oldest first (a clerk works from the top).
+QUEUE_PAGE_SIZE = 50
+
+
 @_staff_required
 def queue(request: HttpRequest) -> HttpResponse:
     apps = services.staff_queue(request.user, statuses=(Status.SUBMITTED, Status.CORRECTION_REQUESTED))
-    return render(request, "cases/queue.html", {"apps": apps[:200], "acting": acting_for(request)})
+    page = Paginator(apps, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "cases/queue.html", {"apps": page, "page": page, "acting": acting_for(request)})
 
 
 @_staff_required
