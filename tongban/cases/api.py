@@ -116,26 +116,15 @@ def _queue_item(app: Application) -> dict:
 def _out(app: Application) -> dict:
     code = codes.status_code(app.status)
     return {
-        "id": app.pk,
-        "reference": app.reference,
-        "case_number": app.case_number,
-        "item_code": app.implementation.code,
-        "item_name": app.implementation.basic_item.name,
-        "status": app.status,
-        "status_name": app.get_status_display(),
+        **_queue_item(app),
         "exchange_status": code[0] if code else None,
         "case_type": codes.case_type_code(app.version.handling_kind),
-        "channel": app.channel,
-        "window": str(app.window) if app.window_id else None,
-        "applicant": mask_name(app.applicant_name),
         "answers": app.answers,
         "form_data": services.masked_form_data(app),
-        "received_date": app.received_date,
         "deadline": app.deadline,
         "deadline_provisional": app.deadline_provisional,
         "deemed_accepted": app.deemed_accepted,
         "gaps": app.gaps,
-        "gaps_due_date": app.gaps_due_date,
         "refusal_reason": app.refusal_reason,
         "files": [
             {
