@@ -176,4 +176,9 @@ def test_queue_page_and_api_do_not_grow_with_the_queue(client):
             counts.append(len(ctx.captured_queries))
     print(f"queue page / API with 5 and 40 cases: {counts}")
     assert counts[0] == counts[2] and counts[1] == counts[3]
-    assert len(client.get("/api/cases/queue").json()) == 40
+    rows = client.get("/api/cases/queue").json()
+    assert len(rows) == 40
+    page = client.get("/api/cases/queue", {"offset": 30, "limit": 20}).json()
+    assert [r["id"] for r in page] == [r["id"] for r in rows[30:]]
+    too_many = client.get("/api/cases/queue", {"limit": 500})
+    assert too_many.status_code == 422 and "200" in too_many.content.decode()

@@ -254,13 +254,57 @@ def hall_detail(request: HttpRequest, hall_id: int) -> dict:
 _FIELD_LOCATIONS = {"body", "query", "path", "form", "file", "header", "cookie"}
 
 
+#: pydantic's error types in Chinese; ``{…}`` are filled from the error's context.
+_PYDANTIC_MESSAGES = {
+    "missing": "此项为必填项",
+    "int_parsing": "应为整数",
+    "int_type": "应为整数",
+    "int_from_float": "应为整数",
+    "float_parsing": "应为数字",
+    "float_type": "应为数字",
+    "decimal_parsing": "应为数字",
+    "bool_parsing": "应为 true 或 false",
+    "bool_type": "应为 true 或 false",
+    "string_type": "应为文本",
+    "string_too_short": "至少 {min_length} 个字符",
+    "string_too_long": "最多 {max_length} 个字符",
+    "string_pattern_mismatch": "格式不正确",
+    "greater_than": "应大于 {gt}",
+    "greater_than_equal": "不能小于 {ge}",
+    "less_than": "应小于 {lt}",
+    "less_than_equal": "不能大于 {le}",
+    "too_short": "至少 {min_length} 项",
+    "too_long": "最多 {max_length} 项",
+    "date_parsing": "应为日期（YYYY-MM-DD）",
+    "date_from_datetime_parsing": "应为日期（YYYY-MM-DD）",
+    "date_type": "应为日期（YYYY-MM-DD）",
+    "datetime_parsing": "应为时间（YYYY-MM-DDTHH:MM:SS）",
+    "datetime_from_date_parsing": "应为时间（YYYY-MM-DDTHH:MM:SS）",
+    "datetime_type": "应为时间（YYYY-MM-DDTHH:MM:SS）",
+    "list_type": "应为列表",
+    "dict_type": "应为对象",
+    "model_type": "应为对象",
+    "model_attributes_type": "应为对象",
+    "json_invalid": "不是有效的 JSON",
+    "json_type": "不是有效的 JSON",
+    "enum": "应为以下之一：{expected}",
+    "literal_error": "应为以下之一：{expected}",
+    "extra_forbidden": "不接受此项",
+}
+
+
 def _describe_validation_error(error: dict) -> dict:
     loc = [str(part) for part in error.get("loc", []) if str(part) not in _FIELD_LOCATIONS]
-    message = str(error.get("msg", "格式不正确"))
-    # pydantic prefixes custom errors with "Value error, "; our validators already speak Chinese.
-    message = message.removeprefix("Value error, ")
-    if error.get("type") == "missing":
-        message = "此项为必填项"
+    kind = error.get("type")
+    if kind == "value_error":
+        # our validators already speak Chinese; pydantic prefixes them with "Value error, "
+        message = str(error.get("msg", "格式不正确")).removeprefix("Value error, ")
+    else:
+        template = _PYDANTIC_MESSAGES.get(kind, "格式不正确")
+        try:
+            message = template.format(**(error.get("ctx") or {}))
+        except (KeyError, IndexError, ValueError):
+            message = template.split("{", 1)[0].rstrip("：") or "格式不正确"
     return {"field": ".".join(loc), "message": message}
 
 
