@@ -15,10 +15,9 @@ from ninja.errors import HttpError
 from ninja.files import UploadedFile
 
 from tongban.accounts.api import AUTH
-from tongban.accounts.models import Person
 from tongban.bundles import access, merge, services
 from tongban.bundles.models import Bundle, BundleCase
-from tongban.cases import services as cases
+from tongban.cases.api import online_applicant
 from tongban.core.api import forbidden_as_403
 from tongban.core.identifiers import mask_name
 
@@ -243,12 +242,7 @@ class StartIn(Schema):
 @router.post("/cases", response={201: BundleCaseOut}, auth=AUTH, summary="创建一件事申请（草稿）")
 def start(request: HttpRequest, payload: StartIn):
     bundle = get_object_or_404(Bundle, code=payload.bundle, is_active=True)
-    person = Person.objects.filter(user=request.user).first()
-    if person is None:
-        raise HttpError(403, "只有注册群众或企业经办人可以网上申请。")
-    enterprise = cases.acting_enterprise(person) if payload.as_enterprise else None
-    if payload.as_enterprise and enterprise is None:
-        raise HttpError(403, "您当前没有可代表的企业，请先切换办事身份。")
+    person, enterprise = online_applicant(request, payload.as_enterprise)
     key = request.headers.get("Idempotency-Key", "") or payload.idempotency_key
     bc = services.start(
         bundle=bundle,

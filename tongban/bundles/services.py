@@ -66,7 +66,9 @@ def _check(bc: BundleCase, action: str) -> None:
 
 def _lock(bc: BundleCase | int) -> BundleCase:
     pk = bc if isinstance(bc, int) else bc.pk
-    return BundleCase.objects.select_for_update().select_related("bundle").get(pk=pk)
+    # of=self: lock the bundle case only, not the shared Bundle row joined in (that would queue
+    # every citizen's bundle behind one lock, as cases.services._lock explains).
+    return BundleCase.objects.select_for_update(of=("self",)).select_related("bundle").get(pk=pk)
 
 
 def children(bc: BundleCase) -> list[Application]:

@@ -16,7 +16,7 @@ from ninja.files import UploadedFile
 
 from tongban.accounts.api import AUTH
 from tongban.accounts.delegation import require_delegation
-from tongban.accounts.models import DelegationScope, Person
+from tongban.accounts.models import DelegationScope, Enterprise, Person
 from tongban.cases import access, codes, services
 from tongban.cases.models import Application, Channel
 from tongban.catalog.models import ItemImplementation
@@ -161,15 +161,22 @@ class StartIn(Schema):
     as_enterprise: bool = Field(False, description="以当前办事企业身份申请")
 
 
-@router.post("/applications", response={201: ApplicationOut}, auth=AUTH, summary="创建申请（草稿）")
-def start(request: HttpRequest, payload: StartIn):
-    impl = get_object_or_404(ItemImplementation, code=payload.item_code)
+def online_applicant(request: HttpRequest, as_enterprise: bool) -> tuple[Person, Enterprise | None]:
+    """Who applies online: the signed-in person, and the enterprise they act for when asked
+    (also used by the bundles API)."""
     person = Person.objects.filter(user=request.user).first()
     if person is None:
         raise HttpError(403, "只有注册群众或企业经办人可以网上申请。")
-    enterprise = services.acting_enterprise(person) if payload.as_enterprise else None
-    if payload.as_enterprise and enterprise is None:
+    enterprise = services.acting_enterprise(person) if as_enterprise else None
+    if as_enterprise and enterprise is None:
         raise HttpError(403, "您当前没有可代表的企业，请先切换办事身份。")
+    return person, enterprise
+
+
+@router.post("/applications", response={201: ApplicationOut}, auth=AUTH, summary="创建申请（草稿）")
+def start(request: HttpRequest, payload: StartIn):
+    impl = get_object_or_404(ItemImplementation, code=payload.item_code)
+    person, enterprise = online_applicant(request, payload.as_enterprise)
     key = request.headers.get("Idempotency-Key", "") or payload.idempotency_key
     app = services.start_application(
         implementation=impl,
