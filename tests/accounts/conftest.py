@@ -6,7 +6,6 @@ import itertools
 
 import hypothesis  # noqa: F401  (imported up front: see below)
 import pytest
-from django.core.cache import cache
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -18,13 +17,6 @@ from tongban.accounts.models import PopulationRecord
 # crashed the run at the very end ("AST constructor recursion depth mismatch") after all passed.
 
 _phones = itertools.count(13900000001)
-
-
-@pytest.fixture(autouse=True)
-def _clean_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

@@ -40,13 +40,6 @@ def _bound(sqlite: int, events: int) -> int:
     return sqlite + (events if connection.vendor == "postgresql" else 0)
 
 
-@pytest.fixture(autouse=True)
-def _clean_cache():
-    cache.clear()
-    yield
-    cache.clear()
-
-
 @pytest.fixture
 def today(monkeypatch, calendar_2026):
     day = dt.date(2026, 9, 23)

@@ -19,13 +19,6 @@ pytestmark = pytest.mark.django_db
 D = dt.date
 
 
-@pytest.fixture
-def calendar_2026(db):
-    from tongban.core.calendar_loader import seed_from_chinesecalendar
-
-    seed_from_chinesecalendar()
-
-
 def test_parallel_case_lights_alerts_and_process(calendar_2026, monkeypatch):
     clock = Clock(monkeypatch)
     item = wf.parallel_item()
