@@ -70,7 +70,7 @@ class BundleItem(models.Model):
     class Meta:
         verbose_name = "一件事包含事项"
         verbose_name_plural = "一件事包含事项"
-        ordering = ["bundle", "order", "id"]
+        ordering = ["bundle_id", "order", "id"]
         constraints = [
             models.UniqueConstraint(fields=["bundle", "implementation"], name="bundles_item_unique")
         ]
@@ -171,7 +171,7 @@ class BundleFile(StoredUpload):
     class Meta:
         verbose_name = "一件事材料"
         verbose_name_plural = "一件事材料"
-        ordering = ["bundle_case", "id"]
+        ordering = ["bundle_case_id", "id"]
 
     def __str__(self) -> str:
         return self.original_name or self.name
@@ -189,7 +189,7 @@ class BundleMember(models.Model):
     class Meta:
         verbose_name = "一件事子办件"
         verbose_name_plural = "一件事子办件"
-        ordering = ["bundle_case", "item__order", "id"]
+        ordering = ["bundle_case_id", "item__order", "id"]
 
     def __str__(self) -> str:
         return f"{self.bundle_case} → {self.application}"
@@ -210,7 +210,7 @@ class BundleCorrection(models.Model):
     class Meta:
         verbose_name = "一件事补正告知"
         verbose_name_plural = "一件事补正告知"
-        ordering = ["bundle_case", "round"]
+        ordering = ["bundle_case_id", "round"]
         constraints = [
             models.UniqueConstraint(fields=["bundle_case", "round"], name="bundles_one_notice_per_round")
         ]

@@ -285,7 +285,7 @@ class MaterialFile(StoredUpload):
     class Meta:
         verbose_name = "申请材料文件"
         verbose_name_plural = "申请材料文件"
-        ordering = ["application", "material__order", "id"]
+        ordering = ["application_id", "material__order", "id"]
 
     def __str__(self) -> str:
         return self.original_name or ("告知承诺" if self.by_commitment else "")
@@ -306,7 +306,7 @@ class CorrectionNotice(models.Model):
     class Meta:
         verbose_name = "补正告知"
         verbose_name_plural = "补正告知"
-        ordering = ["application", "round"]
+        ordering = ["application_id", "round"]
         constraints = [
             models.UniqueConstraint(fields=["application", "round"], name="cases_one_notice_per_round")
         ]
@@ -372,7 +372,7 @@ class CaseEvent(models.Model):
     class Meta:
         verbose_name = "办件过程记录"
         verbose_name_plural = "办件过程记录"
-        ordering = ["application", "id"]
+        ordering = ["application_id", "id"]
 
     def __str__(self) -> str:
         return f"{self.application_id} {self.action}"

@@ -178,7 +178,7 @@ class Window(models.Model):
     class Meta:
         verbose_name = "窗口"
         verbose_name_plural = "窗口"
-        ordering = ["hall", "number"]
+        ordering = ["hall_id", "number"]
         constraints = [
             models.UniqueConstraint(fields=["hall", "number"], name="window_unique_number_per_hall")
         ]

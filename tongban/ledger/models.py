@@ -64,7 +64,7 @@ class ChainLink(models.Model):
     class Meta:
         verbose_name = "存证链环"
         verbose_name_plural = "存证链环"
-        ordering = ["application", "seq"]
+        ordering = ["application_id", "seq"]
         constraints = [
             models.UniqueConstraint(fields=["application", "seq"], name="ledger_link_unique_seq"),
         ]
@@ -102,7 +102,7 @@ class MerkleLeaf(models.Model):
     class Meta:
         verbose_name = "默克尔叶子"
         verbose_name_plural = "默克尔叶子"
-        ordering = ["commit", "position"]
+        ordering = ["commit_id", "position"]
         constraints = [
             models.UniqueConstraint(fields=["commit", "position"], name="ledger_leaf_unique_position"),
             models.UniqueConstraint(fields=["commit", "application"], name="ledger_leaf_one_per_case"),

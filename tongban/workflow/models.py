@@ -76,7 +76,7 @@ class ProcessVersion(models.Model):
     class Meta:
         verbose_name = "流程版本"
         verbose_name_plural = "流程版本"
-        ordering = ["definition", "-number"]
+        ordering = ["definition_id", "-number"]
         constraints = [
             models.UniqueConstraint(fields=["definition", "number"], name="workflow_version_number_unique")
         ]
@@ -201,7 +201,7 @@ class Pause(models.Model):
     class Meta:
         verbose_name = "暂停计时"
         verbose_name_plural = "暂停计时"
-        ordering = ["application", "started_on", "id"]
+        ordering = ["application_id", "started_on", "id"]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.started_on}"
@@ -230,7 +230,7 @@ class Extension(models.Model):
     class Meta:
         verbose_name = "延期申请"
         verbose_name_plural = "延期申请"
-        ordering = ["application", "requested_at"]
+        ordering = ["application_id", "requested_at"]
 
     def __str__(self) -> str:
         return f"延期 {self.days} 个工作日"
@@ -258,7 +258,7 @@ class ResultDocument(models.Model):
     class Meta:
         verbose_name = "办理结果"
         verbose_name_plural = "办理结果"
-        ordering = ["application", "id"]
+        ordering = ["application_id", "id"]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.number}"
@@ -285,7 +285,7 @@ class SmartRule(models.Model):
     class Meta:
         verbose_name = "智慧审批规则"
         verbose_name_plural = "智慧审批规则"
-        ordering = ["implementation", "id"]
+        ordering = ["implementation_id", "id"]
 
     def __str__(self) -> str:
         return self.name

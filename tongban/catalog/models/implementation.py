@@ -90,7 +90,7 @@ class HandlingItem(models.Model):
     class Meta:
         verbose_name = "业务办理项"
         verbose_name_plural = "业务办理项"
-        ordering = ["implementation", "sequence"]
+        ordering = ["implementation_id", "sequence"]
         constraints = [
             models.UniqueConstraint(
                 fields=["implementation", "sequence"], name="catalog_handling_unique_seq"

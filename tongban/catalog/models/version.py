@@ -159,7 +159,7 @@ class ItemVersion(models.Model):
     class Meta:
         verbose_name = "事项版本"
         verbose_name_plural = "事项版本"
-        ordering = ["implementation", "-number"]
+        ordering = ["implementation_id", "-number"]
         constraints = [
             models.UniqueConstraint(
                 fields=["implementation", "number"], name="catalog_version_unique_number"
@@ -286,7 +286,7 @@ class Material(_VersionChild):
     class Meta:
         verbose_name = "申请材料"
         verbose_name_plural = "申请材料"
-        ordering = ["version", "order", "id"]
+        ordering = ["version_id", "order", "id"]
 
     def __str__(self) -> str:
         return self.name
@@ -307,7 +307,7 @@ class ProcessStep(_VersionChild):
     class Meta:
         verbose_name = "办理流程"
         verbose_name_plural = "办理流程"
-        ordering = ["version", "order", "id"]
+        ordering = ["version_id", "order", "id"]
 
     def __str__(self) -> str:
         return self.name
@@ -325,7 +325,7 @@ class Fee(_VersionChild):
     class Meta:
         verbose_name = "收费项目"
         verbose_name_plural = "收费项目"
-        ordering = ["version", "id"]
+        ordering = ["version_id", "id"]
 
     def __str__(self) -> str:
         return self.name
@@ -342,7 +342,7 @@ class SituationQuestion(_VersionChild):
     class Meta:
         verbose_name = "情形问题"
         verbose_name_plural = "情形问题"
-        ordering = ["version", "order", "id"]
+        ordering = ["version_id", "order", "id"]
         constraints = [models.UniqueConstraint(fields=["version", "key"], name="catalog_question_unique_key")]
 
     def __str__(self) -> str:
@@ -363,7 +363,7 @@ class SituationOption(models.Model):
     class Meta:
         verbose_name = "情形选项"
         verbose_name_plural = "情形选项"
-        ordering = ["question", "order", "id"]
+        ordering = ["question_id", "order", "id"]
         constraints = [models.UniqueConstraint(fields=["question", "key"], name="catalog_option_unique_key")]
 
     def __str__(self) -> str:
