@@ -10,6 +10,8 @@ from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 
+from tongban.accounts import identity
+
 # Paths a staff member may reach before entering the TOTP code.
 OTP_EXEMPT_PREFIXES = (
     "/accounts/staff/",
@@ -43,6 +45,7 @@ class IdentityMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and hasattr(request, "session"):
+            identity.prime(user)
             if request.session.get("session_version", 0) != user.session_version:
                 logout(request)
                 return redirect("accounts:login")

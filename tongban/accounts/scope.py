@@ -209,16 +209,24 @@ def scope_for(user) -> DataScope:
     return scope
 
 
+def generation() -> int:
+    """This process's count of staff profile and role changes (see ``_request``)."""
+    return _generation
+
+
 def _build_scope(user) -> DataScope:
     if user.is_superuser:
         return DataScope(user_id=user.pk, roles=frozenset({Role.SYSTEM_ADMIN}))
-    profile = StaffProfile.objects.select_related("region").filter(user=user, is_active=True).first()
-    if profile is None:
+    primed = getattr(user, "_tongban_profile", None)  # tongban.accounts.identity.prime
+    if primed is not None and primed[0] == _generation:
+        staff_profile = primed[1]
+    else:
+        profile = StaffProfile.objects.select_related("region").filter(user=user, is_active=True).first()
+        staff_profile = (profile.region.path, profile.department_id) if profile is not None else None
+    if staff_profile is None:
         # Not (or no longer) staff: nothing, not even records still assigned to the account.
         return DataScope(user_id=None)
+    region_path, department_id = staff_profile
     return DataScope(
-        user_id=user.pk,
-        roles=roles_of(user),
-        region_path=profile.region.path,
-        department_id=profile.department_id,
+        user_id=user.pk, roles=roles_of(user), region_path=region_path, department_id=department_id
     )

@@ -176,6 +176,14 @@ CACHES = {
     )
 }
 
+# With a shared cache (Redis), sessions and each user's identity snapshot (staff flag, data scope,
+# permissions: tongban.accounts.identity) are read from it instead of six statements per request.
+# A per-process cache could not be invalidated across workers, so without Redis both stay off.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db" if REDIS_URL else "django.contrib.sessions.backends.db"
+)
+IDENTITY_CACHE = bool(REDIS_URL)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -17,3 +17,6 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.accounts.scopeapp"]  # noqa: F405
 # Live-server tests: no persistent connections in server threads (clean test-database teardown).
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+# One process: the local-memory cache is as shared as Redis, so the cached paths are the ones tested.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+IDENTITY_CACHE = True

@@ -1,0 +1,112 @@
+"""What every signed-in request needs to know about its user, read once and kept in the cache.
+
+Before a view runs, a staff request asked the database five times about its user: is this
+account staff (the two-factor rule), the staff profile and the roles (the data scope), and the
+user's and groups' permissions. None of it changes between requests, so ``prime(user)`` (called
+by the identity middleware) reads it from the cache (Redis in production) and puts it where
+Django and ``tongban.accounts.scope`` look for it first:
+
+- ``user._tongban_is_staff`` — ``requires_otp``;
+- ``user._tongban_roles`` and ``user._tongban_profile`` — ``scope_for``;
+- ``user._user_perm_cache`` / ``_group_perm_cache`` / ``_perm_cache`` — Django's ModelBackend.
+
+Invalidation: one generation number in the cache names every snapshot. Saving or deleting a
+staff profile, a role assignment, a region (paths) or a group, and changing group membership or
+permissions, increments it — at once and again when the transaction commits, so a snapshot read
+from the database between the change and its commit is dropped as well. The user row itself
+(``is_active``, ``is_superuser``, the session version of "log out everywhere") is still read from
+the database on every request and is part of the key.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import Group, Permission
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models.signals import m2m_changed, post_delete, post_save
+
+from tongban.accounts import scope
+from tongban.accounts.models import RoleAssignment, StaffProfile, User
+from tongban.core.models import Region
+
+GENERATION_KEY = "tongban:identity:generation"
+TTL_SECONDS = 600
+
+
+def _generation() -> int:
+    generation = cache.get(GENERATION_KEY)
+    if generation is None:
+        cache.add(GENERATION_KEY, 1, timeout=None)
+        generation = cache.get(GENERATION_KEY, 1)
+    return generation
+
+
+def _bump() -> None:
+    try:
+        cache.incr(GENERATION_KEY)
+    except ValueError:  # the cache was emptied: any new number names no stale snapshot
+        cache.set(GENERATION_KEY, 1, timeout=None)
+
+
+def invalidate(**kwargs: Any) -> None:
+    """Every snapshot is stale (signal receiver; also callable after a bulk ``update()``)."""
+    _bump()
+    transaction.on_commit(_bump)
+
+
+def _read(user: User) -> dict[str, Any]:
+    profile = StaffProfile.objects.select_related("region").filter(user=user, is_active=True).first()
+    user_perms, group_perms = set(), set()
+    if not user.is_superuser:  # superusers pass every check without a permission list
+        for label, codename, via_group in _permission_rows(user):
+            (group_perms if via_group else user_perms).add(f"{label}.{codename}")
+    return {
+        "staff": profile is not None,
+        "profile": (profile.region.path, profile.department_id) if profile is not None else None,
+        "roles": sorted(
+            RoleAssignment.objects.filter(user=user, revoked_at__isnull=True).values_list("role", flat=True)
+        ),
+        "user_perms": sorted(user_perms),
+        "group_perms": sorted(group_perms),
+    }
+
+
+def _permission_rows(user: User):
+    direct = Permission.objects.filter(user=user).values_list("content_type__app_label", "codename")
+    grouped = Permission.objects.filter(group__user=user).values_list("content_type__app_label", "codename")
+    yield from ((label, codename, False) for label, codename in direct)
+    yield from ((label, codename, True) for label, codename in grouped)
+
+
+def snapshot(user: User) -> dict[str, Any]:
+    key = f"tongban:identity:{_generation()}:{user.pk}:{int(user.is_superuser)}"
+    found = cache.get(key)
+    if found is None:
+        found = _read(user)
+        cache.set(key, found, TTL_SECONDS)
+    return found
+
+
+def prime(user: User) -> None:
+    """Put the user's snapshot where the permission and scope checks look first."""
+    if not settings.IDENTITY_CACHE or not user.is_authenticated or not user.is_active:
+        return
+    found = snapshot(user)
+    user._tongban_is_staff = found["staff"]
+    user._tongban_roles = frozenset(found["roles"])
+    # Paired with this process's scope generation: a profile saved later in the request wins.
+    user._tongban_profile = (scope.generation(), tuple(found["profile"]) if found["profile"] else None)
+    if not user.is_superuser:
+        user._user_perm_cache = set(found["user_perms"])
+        user._group_perm_cache = set(found["group_perms"])
+        user._perm_cache = user._user_perm_cache | user._group_perm_cache
+
+
+for _model in (StaffProfile, RoleAssignment, Region, Group):
+    post_save.connect(invalidate, sender=_model, dispatch_uid=f"identity-save-{_model.__name__}")
+    post_delete.connect(invalidate, sender=_model, dispatch_uid=f"identity-delete-{_model.__name__}")
+for _through in (User.groups.through, User.user_permissions.through, Group.permissions.through):
+    m2m_changed.connect(invalidate, sender=_through, dispatch_uid=f"identity-m2m-{_through.__name__}")
