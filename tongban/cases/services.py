@@ -11,7 +11,9 @@ import datetime as dt
 import hashlib
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -24,14 +26,15 @@ from tongban.accounts.crypto import blind_index
 from tongban.accounts.models import Person
 from tongban.accounts.scope import scope_for
 from tongban.cases import notices, uploads
-from tongban.cases.hooks import application_completed, case_event_recorded
+from tongban.cases.hooks import application_completed, case_events_recorded
 from tongban.cases.models import Application, CaseEvent, Channel, CorrectionNotice, MaterialFile, Status
 from tongban.cases.notify import notify
 from tongban.cases.numbering import next_case_number
 from tongban.catalog.forms_schema import validate_submission
 from tongban.catalog.services import evaluate_situations
-from tongban.core.audit import record_event
+from tongban.core.audit import audit_entry
 from tongban.core.identifiers import mask_mobile, mask_resident_id
+from tongban.core.models import AuditEvent
 from tongban.core.workdays import add_working_days, shared_calendar
 
 #: 《行政许可法》第三十二条: corrections must be requested within five working days of receipt.
@@ -100,17 +103,55 @@ def _require_scope(clerk, app: Application, *, one_window: bool = False) -> None
         raise PermissionDenied("该办件不在您的数据权限范围内。")
 
 
+#: The events of the state change running in this context (``state_change``), not yet written.
+_pending_events: ContextVar[list[tuple[CaseEvent, AuditEvent]] | None] = ContextVar(
+    "tongban_pending_case_events", default=None
+)
+
+
+@contextmanager
+def state_change() -> Iterator[None]:
+    """One transaction for one state change of one or more cases, whose case events are written
+    together when it ends: one INSERT for the events, one for their audit rows and three
+    statements per case for the hash chain — instead of five statements for every event (an
+    acceptance records three, a step that opens parallel branches four or more).
+
+    Inside another ``state_change`` it joins the outer one. Code that catches an error inside it
+    must not have recorded events in the failed part (they would still be written).
+    """
+    with transaction.atomic():
+        if _pending_events.get() is not None:
+            yield
+            return
+        pending: list[tuple[CaseEvent, AuditEvent]] = []
+        token = _pending_events.set(pending)
+        try:
+            yield
+            _write_events(pending)
+        finally:
+            _pending_events.reset(token)
+
+
+def _write_events(pending: list[tuple[CaseEvent, AuditEvent]]) -> None:
+    if not pending:
+        return
+    events = CaseEvent.objects.bulk_create([event for event, _ in pending])
+    case_events_recorded.send(sender=CaseEvent, events=events)
+    AuditEvent.objects.bulk_create([entry for _, entry in pending])
+
+
 def record_case_event(
     app: Application, action: str, from_status: str, *, actor=None, reason: str = "", data=None, request=None
 ) -> CaseEvent:
-    """Write one CaseEvent (+ audit event) for a state change already applied to ``app``.
+    """Record one CaseEvent (+ audit event) for a state change already applied to ``app``.
 
     Every app that changes a case (workflow, bundles, supervision) records through here, so the
-    ledger's hash chain sees every event.
+    ledger's hash chain sees every event. Inside ``state_change`` the event is written when the
+    change ends (it has no id until then); outside, at once.
     """
     acting_for_owner = actor is not None and app.owner_id and actor.pk != app.owner_id
     on_behalf_of_id = app.owner_id if acting_for_owner else None
-    event = CaseEvent.objects.create(
+    event = CaseEvent(
         application=app,
         action=action,
         from_status=from_status,
@@ -120,8 +161,7 @@ def record_case_event(
         reason=reason,
         data=data or {},
     )
-    case_event_recorded.send(sender=CaseEvent, event=event)
-    record_event(
+    entry = audit_entry(
         f"cases.{action}",
         f"{ACTION_NAMES.get(action, action)} {app.reference}",
         actor=actor,
@@ -130,6 +170,12 @@ def record_case_event(
         data={"from": from_status, "to": app.status, **(data or {})},
         request=request,
     )
+    pending = _pending_events.get()
+    if pending is None:
+        with transaction.atomic(savepoint=False):
+            _write_events([(event, entry)])
+    else:
+        pending.append((event, entry))
     return event
 
 
@@ -365,7 +411,7 @@ def _keep_unmasked(app: Application, incoming: dict[str, Any]) -> dict[str, Any]
 def save_draft(
     app: Application, *, answers: dict | None = None, form_data: dict | None = None
 ) -> Application:
-    with transaction.atomic():
+    with state_change():
         app = _lock(app)
         _check_transition(app, "edit")
         if answers is not None:
@@ -379,7 +425,7 @@ def save_draft(
 
 def upload_material(app: Application, material_id: int, upload: UploadedFile, *, by=None) -> MaterialFile:
     checked = uploads.check_file(upload)
-    with transaction.atomic():
+    with state_change():
         app = _lock(app)
         _check_transition(app, "edit")
         material = app.version.materials.filter(pk=material_id).first()
@@ -402,7 +448,7 @@ def upload_material(app: Application, material_id: int, upload: UploadedFile, *,
 
 def commit_material(app: Application, material_id: int, *, by=None) -> MaterialFile:
     """告知承诺: the applicant promises the material instead of providing it."""
-    with transaction.atomic():
+    with state_change():
         app = _lock(app)
         _check_transition(app, "edit")
         material = app.version.materials.filter(pk=material_id).first()
@@ -438,7 +484,7 @@ def check_complete(app: Application) -> list[dict[str, str]]:
 
 def submit(app: Application, *, actor=None, request=None) -> Application:
     """Idempotent: submitting an application that is already submitted returns it unchanged."""
-    with transaction.atomic():
+    with state_change():
         app = _lock(app)
         if app.status != Status.DRAFT and app.submitted_at is not None:
             return app  # double click / retry
@@ -471,7 +517,7 @@ def apply_deemed_acceptance(app: Application, *, today: dt.date | None = None) -
         return app
     if today <= correction_deadline(app):
         return app
-    with transaction.atomic():
+    with state_change():
         app = _lock(app)
         if app.status != Status.SUBMITTED or today <= correction_deadline(app):
             return app
@@ -485,7 +531,7 @@ def apply_deemed_acceptance(app: Application, *, today: dt.date | None = None) -
 
 
 def resubmit(app: Application, *, actor=None, request=None) -> Application:
-    with transaction.atomic():
+    with state_change():
         app = _lock(app)
         _check_transition(app, "resubmit")
         notice = app.notices.get(round=app.round)
@@ -526,7 +572,7 @@ def request_corrections(
     """一次性告知: one notice per submission round listing every problem.
     ``items``: [{"material_id": int | None, "field": str, "problem": str}]."""
     apply_deemed_acceptance(app)
-    with transaction.atomic():
+    with state_change():
         app = _lock(app)
         _require_scope(clerk, app, one_window=one_window)
         _check_transition(app, "request_corrections")
@@ -625,7 +671,7 @@ def accept(app: Application, *, clerk, request=None, one_window: bool = False) -
     """``one_window``: only for tongban.bundles (一件事一窗受理), which has checked the clerk's data
     scope over the bundle; the department scope check is skipped, the accept permission is not."""
     apply_deemed_acceptance(app)
-    with transaction.atomic():
+    with state_change():
         app = _lock(app)
         _require_scope(clerk, app, one_window=one_window)
         _check_transition(app, "accept")
@@ -643,7 +689,7 @@ def accept_with_gaps(
     app: Application, *, clerk, missing: list[int], due_date: dt.date, request=None
 ) -> Application:
     """容缺受理: only non-key materials may be missing; the applicant promises them by ``due_date``."""
-    with transaction.atomic():
+    with state_change():
         app = _lock(app)
         _require_scope(clerk, app)
         _check_transition(app, "accept_with_gaps")
@@ -682,7 +728,7 @@ def refuse(app: Application, *, clerk, reason: str, request=None) -> Application
     if not reason:
         raise ValidationError("不予受理须写明理由。", code="refusal-reason-missing")
     apply_deemed_acceptance(app)
-    with transaction.atomic():
+    with state_change():
         app = _lock(app)
         _require_scope(clerk, app)
         _check_transition(app, "refuse")
@@ -700,7 +746,7 @@ def refuse(app: Application, *, clerk, reason: str, request=None) -> Application
 @shared_calendar()  # one calendar read for the deadlines and the first tasks
 def complete_on_the_spot(app: Application, *, clerk, request=None) -> Application:
     """即办件: accepted and completed at once."""
-    with transaction.atomic():
+    with state_change():
         app = _lock(app)
         _require_scope(clerk, app)
         _check_transition(app, "complete_on_the_spot")

@@ -17,7 +17,7 @@ def client_ip(request: HttpRequest | None) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
-def record_event(
+def audit_entry(
     action: str,
     summary: str,
     *,
@@ -28,7 +28,8 @@ def record_event(
     request: HttpRequest | None = None,
     on_behalf_of_id: int | None = None,
 ) -> AuditEvent:
-    """Append one audit event. ``summary`` is masked: it is shown to auditors, not the data owner.
+    """One audit event, not yet saved (``record_event`` saves it; a case's state change saves its
+    entries together). ``summary`` is masked: it is shown to auditors, not the data owner.
 
     ``on_behalf_of_id`` may replace ``on_behalf_of`` when only the key is at hand (saves
     fetching the user row just to write its key)."""
@@ -38,7 +39,7 @@ def record_event(
         on_behalf: dict[str, Any] = {"on_behalf_of": on_behalf_of}
     else:
         on_behalf = {"on_behalf_of_id": on_behalf_of_id}
-    return AuditEvent.objects.create(
+    return AuditEvent(
         action=action,
         summary=mask_text(summary)[:300],
         actor=actor,
@@ -49,3 +50,10 @@ def record_event(
         ip_address=client_ip(request),
         request_id=request_id_var.get() if request_id_var.get() != "-" else "",
     )
+
+
+def record_event(*args: Any, **kwargs: Any) -> AuditEvent:
+    """Append one audit event now (arguments as ``audit_entry``)."""
+    entry = audit_entry(*args, **kwargs)
+    entry.save()
+    return entry

@@ -2,10 +2,10 @@
 
 from django.dispatch import receiver
 
-from tongban.cases.hooks import case_event_recorded
+from tongban.cases.hooks import case_events_recorded
 from tongban.ledger import services
 
 
-@receiver(case_event_recorded, dispatch_uid="ledger.append")
-def chain_case_event(sender, event, **kwargs) -> None:
-    services.append(event)
+@receiver(case_events_recorded, dispatch_uid="ledger.append")
+def chain_case_events(sender, events, **kwargs) -> None:
+    services.append_many(events)

@@ -1,9 +1,10 @@
 """办件存证 rules: append on every case event, periodic Merkle commits, verification.
 
-- ``append(event)`` runs inside the state change's transaction (receiver of
-  ``tongban.cases.hooks.case_event_recorded``). It serialises appends of one case by locking that
+- ``append_many(events)`` runs inside the state change's transaction (receiver of
+  ``tongban.cases.hooks.case_events_recorded``). It serialises appends of one case by locking that
   case's Application row (most callers hold the lock already); there is no global lock. Cost:
-  three statements (lock, read the previous link, insert).
+  three statements per case (lock, read the previous link, insert all its new links), however
+  many events a state change wrote.
 - ``commit_now()`` (periodic task, every 10 minutes) puts the head of every chain that grew since
   the previous commit into a Merkle tree; the commit's root binds the previous commit's root.
 - ``verify_case(app)`` / ``verify_store()`` recompute everything and name what was changed.
@@ -51,9 +52,9 @@ def action_label(action: str) -> str:
 # ---------------------------------------------------------------- append
 
 
-def _append_sql() -> tuple[str | None, str, str]:
-    """The statements of an append, written once (the ORM's query building would cost more than
-    the statements themselves on this path).
+def _append_sql(rows: int) -> tuple[str | None, str, str]:
+    """The statements of an append of ``rows`` links to one case, written once (the ORM's query
+    building would cost more than the statements themselves on this path).
 
     The lock must be its own statement: under READ COMMITTED a statement that waits for a row
     lock still reads the other tables as of its start, so a combined "lock and read the previous
@@ -70,29 +71,48 @@ def _append_sql() -> tuple[str | None, str, str]:
     )
     previous = f"SELECT seq, hash FROM {link_table} WHERE application_id = %s ORDER BY seq DESC LIMIT 1"
     insert = (
-        f"INSERT INTO {link_table} (event_id, application_id, seq, prev_hash, hash, created_at) "
-        "VALUES (%s, %s, %s, %s, %s, %s)"
+        f"INSERT INTO {link_table} (event_id, application_id, seq, prev_hash, hash, created_at) VALUES "
+        + ", ".join(["(%s, %s, %s, %s, %s, %s)"] * rows)
     )
     return lock, previous, insert
 
 
 def append(event: CaseEvent) -> tuple[int, str]:
-    """Append ``event`` to its case's chain (inside the caller's transaction, if any).
+    """Append ``event`` to its case's chain (inside the caller's transaction, if any); its
+    link's (seq, hash)."""
+    return append_many([event])[0]
 
-    Returns the link's (seq, hash). Three statements: lock the case row (per-case lock: appends
-    to one case queue there, other cases never wait), read the previous link, insert the new one.
+
+def append_many(events: Iterable[CaseEvent]) -> list[tuple[int, str]]:
+    """Append saved ``events``, in order, to their cases' chains (inside the caller's
+    transaction, if any). Returns each link's (seq, hash).
+
+    Three statements per case, however many of its events come at once: lock the case row
+    (per-case lock: appends to one case queue there, other cases never wait), read the previous
+    link, insert the new links in one statement.
     """
-    lock, previous_sql, insert = _append_sql()
+    events = list(events)
+    by_case: dict[int, list[CaseEvent]] = defaultdict(list)
+    for event in events:
+        by_case[event.application_id].append(event)
+    links: dict[int, tuple[int, str]] = {}
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
-        if lock:
-            cursor.execute(lock, [event.application_id])
-        cursor.execute(previous_sql, [event.application_id])
-        previous = cursor.fetchone()
-        seq, prev_hash = (previous[0] + 1, previous[1]) if previous else (1, GENESIS)
-        digest = link_hash(prev_hash, event)
-        now = connection.ops.adapt_datetimefield_value(timezone.now())
-        cursor.execute(insert, [event.pk, event.application_id, seq, prev_hash, digest, now])
-    return seq, digest
+        for app_id, case_events in by_case.items():
+            lock, previous_sql, insert = _append_sql(len(case_events))
+            if lock:
+                cursor.execute(lock, [app_id])
+            cursor.execute(previous_sql, [app_id])
+            previous = cursor.fetchone()
+            seq, prev_hash = previous if previous else (0, GENESIS)
+            params: list[Any] = []
+            for event in case_events:
+                seq, digest = seq + 1, link_hash(prev_hash, event)
+                params += [event.pk, app_id, seq, prev_hash, digest, now]
+                links[event.pk] = (seq, digest)
+                prev_hash = digest
+            cursor.execute(insert, params)
+    return [links[event.pk] for event in events]
 
 
 def backfill(*, chunk_size: int = 500, stdout=None, models: dict[str, Any] | None = None) -> int:

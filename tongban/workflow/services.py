@@ -34,7 +34,7 @@ from tongban.accounts.scope import has_role, roles_of, scope_for
 from tongban.cases.hooks import application_completed
 from tongban.cases.models import Application, Decision, Status
 from tongban.cases.notify import notify
-from tongban.cases.services import record_case_event
+from tongban.cases.services import record_case_event, state_change
 from tongban.core.models import Organisation
 from tongban.core.workdays import add_working_days, shared_calendar, working_days_between
 from tongban.workflow import defaults, delivery, results
@@ -300,7 +300,7 @@ def _require_handler(user, task: Task) -> None:
 
 
 def claim(task: Task | int, *, user, request=None) -> Task:
-    with transaction.atomic():
+    with state_change():
         app, task = _lock_pair(task)
         _require_handler(user, task)
         if task.status == TaskStatus.CLAIMED and task.assignee_id == user.pk:
@@ -318,7 +318,7 @@ def claim(task: Task | int, *, user, request=None) -> Task:
 
 
 def release(task: Task | int, *, user, request=None) -> Task:
-    with transaction.atomic():
+    with state_change():
         app, task = _lock_pair(task)
         if task.status != TaskStatus.CLAIMED or (
             task.assignee_id != user.pk and not has_role(user, Role.DEPARTMENT_HEAD)
@@ -354,7 +354,7 @@ def complete_task(
     opinion = (opinion or "").strip()
     if outcome not in Outcome.values:
         raise _error("办理结果须为同意、不同意或退回。", "outcome-invalid")
-    with transaction.atomic():
+    with state_change():
         app, task = _lock_pair(task)
         _require_handler(user, task)
         if not task.is_open:
@@ -555,7 +555,7 @@ def start_pause(
         raise _error("请选择暂停计时的类别。", "pause-kind-invalid")
     if not reason:
         raise _error("暂停计时须写明理由。", "pause-reason-missing")
-    with transaction.atomic():
+    with state_change():
         app = _lock_app(app)
         _require_manager(user, app)
         if app.status == Status.PAUSED:
@@ -602,7 +602,7 @@ def start_pause(
 
 @shared_calendar()
 def end_pause(app: Application | int, *, user, request=None) -> Pause:
-    with transaction.atomic():
+    with state_change():
         app = _lock_app(app)
         _require_manager(user, app)
         if app.status != Status.PAUSED:
@@ -643,7 +643,7 @@ def request_extension(app: Application | int, *, user, days: int, reason: str, r
         raise _error("延长天数须为正整数（工作日）。", "extension-days-invalid")
     if not reason:
         raise _error("申请延期须写明理由。", "extension-reason-missing")
-    with transaction.atomic():
+    with state_change():
         app = _lock_app(app)
         _require_manager(user, app)
         if app.status not in (Status.IN_PROGRESS, Status.PAUSED):
@@ -681,7 +681,7 @@ def request_extension(app: Application | int, *, user, days: int, reason: str, r
 def decide_extension(ext: Extension | int, *, head, approve: bool, note: str = "", request=None) -> Extension:
     """部门负责人批准/不批准延期 — not the person who asked (four eyes)."""
     pk = ext if isinstance(ext, int) else ext.pk
-    with transaction.atomic():
+    with state_change():
         app_id = Extension.objects.values_list("application_id", flat=True).get(pk=pk)
         app = _lock_app(app_id)
         ext = Extension.objects.select_for_update().get(pk=pk)
@@ -727,7 +727,7 @@ def set_green_channel(app: Application | int, *, user, reason: str, request=None
     reason = (reason or "").strip()
     if not reason:
         raise _error("开通绿色通道须写明理由。", "green-reason-missing")
-    with transaction.atomic():
+    with state_change():
         app = _lock_app(app)
         scope = scope_for(user)
         if not (

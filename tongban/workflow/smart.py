@@ -35,7 +35,7 @@ Rules are validated when saved against the item's current (published) form schem
 Chinese messages and stable codes (``smart-…``).
 
 The flow (:func:`try_smart_approval`) runs after the citizen's submission has committed (a
-``case_event_recorded`` receiver for action ``submit`` defers it with ``transaction.on_commit``),
+``case_events_recorded`` receiver for action ``submit`` defers it with ``transaction.on_commit``),
 so a submission never fails because of it. The automatic actions are taken by a per-department
 service account (:func:`service_account`, see its docstring for why) through the same services
 a person uses: ``cases.services.accept`` and the engine's ``claim`` / ``complete_task``.
@@ -44,6 +44,7 @@ a person uses: ``cases.services.accept`` and the engine's ``claim`` / ``complete
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import math
 import re
@@ -56,7 +57,7 @@ from django.db import transaction
 from django.dispatch import receiver
 from django.utils import timezone
 
-from tongban.cases.hooks import case_event_recorded
+from tongban.cases.hooks import case_events_recorded
 from tongban.cases.models import EVENT_LABELS, Application, CaseEvent, Status
 from tongban.core.audit import record_event
 from tongban.workflow.models import SmartRule
@@ -1059,13 +1060,12 @@ def _try(app_id: int) -> SmartOutcome:
     return SmartOutcome("declined", rule, evaluation, reason="no-rule-matched")
 
 
-@receiver(case_event_recorded, dispatch_uid="workflow.smart.on_submit")
-def _on_submit(sender, event: CaseEvent, **kwargs) -> None:
+@receiver(case_events_recorded, dispatch_uid="workflow.smart.on_submit")
+def _on_submit(sender, events: list[CaseEvent], **kwargs) -> None:
     """After a submission commits, try smart approval (only for items marked suitable)."""
-    if event.action != "submit":
-        return
-    app_id = event.application_id
-    app = event.application  # the instance submit() locked, with its implementation loaded
-    if not getattr(getattr(app, "implementation", None), "smart_approval", False):
-        return
-    transaction.on_commit(lambda: try_smart_approval(app_id))
+    for event in events:
+        if event.action != "submit":
+            continue
+        app = event.application  # the instance submit() locked, with its implementation loaded
+        if getattr(getattr(app, "implementation", None), "smart_approval", False):
+            transaction.on_commit(functools.partial(try_smart_approval, event.application_id))
