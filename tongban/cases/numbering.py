@@ -1,15 +1,17 @@
 """办件编号 — implementation code + YYYYMMDD + 6-digit daily sequence.
 
-The counter row per (item, day) is created if missing and then locked with SELECT … FOR UPDATE
-inside the caller's transaction: two clerks accepting at once queue on that row, each gets the
-next number, and a rolled-back acceptance rolls back its increment too (no gaps).
+One statement creates the counter row per (item, day) or increments it (``INSERT … ON CONFLICT
+DO UPDATE … RETURNING``, PostgreSQL and SQLite ≥ 3.35) inside the caller's transaction, which
+keeps the row locked: two clerks accepting at once queue on that row, each gets the next
+number, and a rolled-back acceptance rolls back its increment too (no gaps). It replaced
+get_or_create in a savepoint, SELECT … FOR UPDATE and UPDATE: five statements per acceptance.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from django.db import IntegrityError, transaction
+from django.db import connection
 
 from tongban.cases.models import CaseNumberCounter
 
@@ -18,12 +20,12 @@ SEQUENCE_DIGITS = 6
 
 def next_case_number(implementation, day: dt.date) -> str:
     """Call inside transaction.atomic()."""
-    try:
-        with transaction.atomic():
-            CaseNumberCounter.objects.get_or_create(implementation=implementation, date=day)
-    except IntegrityError:  # another transaction created it first: fine, lock it below
-        pass
-    counter = CaseNumberCounter.objects.select_for_update().get(implementation=implementation, date=day)
-    counter.last += 1
-    counter.save(update_fields=["last"])
-    return f"{implementation.code}{day:%Y%m%d}{counter.last:0{SEQUENCE_DIGITS}d}"
+    table = connection.ops.quote_name(CaseNumberCounter._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (implementation_id, date, last) VALUES (%s, %s, 1) "
+            f"ON CONFLICT (implementation_id, date) DO UPDATE SET last = {table}.last + 1 RETURNING last",
+            [implementation.pk, connection.ops.adapt_datefield_value(day)],
+        )
+        (last,) = cursor.fetchone()
+    return f"{implementation.code}{day:%Y%m%d}{last:0{SEQUENCE_DIGITS}d}"
