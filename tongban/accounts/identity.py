@@ -10,10 +10,11 @@ Django and ``tongban.accounts.scope`` look for it first:
 - ``user._tongban_roles`` and ``user._tongban_profile`` — ``scope_for``;
 - ``user._user_perm_cache`` / ``_group_perm_cache`` / ``_perm_cache`` — Django's ModelBackend.
 
-Invalidation: one generation number in the cache names every snapshot. Saving or deleting a
-staff profile, a role assignment, a region (paths) or a group, and changing group membership or
-permissions, increments it — at once and again when the transaction commits, so a snapshot read
-from the database between the change and its commit is dropped as well. The user row itself
+Invalidation: one generation number in the cache (``tongban.core.generations``) names every
+snapshot. Saving or deleting a staff profile, a role assignment, a region (paths) or a group,
+and changing group membership or permissions, increments it — at once and again when the
+transaction commits, so a snapshot read from the database between the change and its commit is
+dropped as well. The user row itself
 (``is_active``, ``is_superuser``, the session version of "log out everywhere") is still read from
 the database on every request and is part of the key.
 """
@@ -25,36 +26,20 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.core.cache import cache
-from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from tongban.accounts import scope
 from tongban.accounts.models import RoleAssignment, StaffProfile, User
+from tongban.core.generations import Generation
 from tongban.core.models import Region
 
-GENERATION_KEY = "tongban:identity:generation"
+GENERATION = Generation("identity")
 TTL_SECONDS = 600
-
-
-def _generation() -> int:
-    generation = cache.get(GENERATION_KEY)
-    if generation is None:
-        cache.add(GENERATION_KEY, 1, timeout=None)
-        generation = cache.get(GENERATION_KEY, 1)
-    return generation
-
-
-def _bump() -> None:
-    try:
-        cache.incr(GENERATION_KEY)
-    except ValueError:  # the cache was emptied: any new number names no stale snapshot
-        cache.set(GENERATION_KEY, 1, timeout=None)
 
 
 def invalidate(**kwargs: Any) -> None:
     """Every snapshot is stale (signal receiver; also callable after a bulk ``update()``)."""
-    _bump()
-    transaction.on_commit(_bump)
+    GENERATION.bump()
 
 
 def _read(user: User) -> dict[str, Any]:
@@ -82,7 +67,7 @@ def _permission_rows(user: User):
 
 
 def snapshot(user: User) -> dict[str, Any]:
-    key = f"tongban:identity:{_generation()}:{user.pk}:{int(user.is_superuser)}"
+    key = f"tongban:identity:{GENERATION.current()}:{user.pk}:{int(user.is_superuser)}"
     found = cache.get(key)
     if found is None:
         found = _read(user)

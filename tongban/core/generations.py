@@ -1,0 +1,36 @@
+"""Generation numbers in the shared cache: a cheap way to drop every cached entry of one kind.
+
+Cached entries put ``Generation.current()`` in their keys; a change they depend on calls
+``bump()``, at once and again when its transaction commits, so an entry rebuilt from the
+database between the change and its commit (still the old data) is dropped as well.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.cache import cache
+from django.db import transaction
+
+
+class Generation:
+    def __init__(self, name: str) -> None:
+        self.key = f"tongban:generation:{name}"
+
+    def current(self) -> int:
+        value = cache.get(self.key)
+        if value is None:
+            cache.add(self.key, 1, timeout=None)
+            value = cache.get(self.key, 1)
+        return value
+
+    def _increment(self) -> None:
+        try:
+            cache.incr(self.key)
+        except ValueError:  # the cache was emptied: any number names no stale entry
+            cache.set(self.key, 1, timeout=None)
+
+    def bump(self, **kwargs: Any) -> None:
+        """Every entry keyed with the current number is stale (usable as a signal receiver)."""
+        self._increment()
+        transaction.on_commit(self._increment)
