@@ -1,4 +1,5 @@
-"""Request id, content-security policy and the 适老化 display preference."""
+"""Request id, content-security policy, one working-day calendar per request and the 适老化
+display preference."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from tongban.core.logging import request_id_var
+from tongban.core.workdays import shared_calendar
 
 _INCOMING_ID_RE = re.compile(r"^[A-Za-z0-9-]{8,36}$")
 ELDER_MODE_COOKIE = "tb_elder"
@@ -32,6 +34,20 @@ class RequestIdMiddleware:
             request_id_var.reset(token)
         response["X-Request-ID"] = request_id
         return response
+
+
+class SharedCalendarMiddleware:
+    """One working-day calendar for the whole request (read lazily, at most once): a view that
+    shows deadlines and then runs a state change (an API acceptance checks for deemed acceptance,
+    then accepts) read the calendar tables twice. An edit of the calendar during the request
+    empties it (``tongban.core.workdays``), so nothing stale is used."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        with shared_calendar():
+            return self.get_response(request)
 
 
 class ContentSecurityPolicyMiddleware:

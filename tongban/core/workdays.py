@@ -19,10 +19,11 @@ computes many deadlines in a loop can build one :class:`WorkCalendar` and reuse 
 One state change (an acceptance computes the legal deadline, the promised deadline and the
 first tasks' due dates) shares one calendar: inside ``with shared_calendar():`` every public
 function uses the same :class:`WorkCalendar`, so the block reads the calendar tables once
-instead of twice per call. The block is short (one service call, one transaction) and is
-never kept across requests; saving or deleting a CalendarDay/CalendarYear row, or
-:data:`calendar_year_loaded`, empties the shared calendar of the running block too, so even
-an edit inside the block is seen by its next call. See docs/calendar.md.
+instead of twice per call. ``SharedCalendarMiddleware`` opens one such block per request.
+The block is short (one service call, or one request) and is never kept across requests;
+saving or deleting a CalendarDay/CalendarYear row, or :data:`calendar_year_loaded`, empties the
+shared calendar of the running block too, so even an edit inside the block is seen by its next
+call. See docs/calendar.md.
 
 Recomputing provisional deadlines
 ---------------------------------
