@@ -176,6 +176,9 @@ def test_changed_aliases_are_searchable_at_once(item):
 
 def test_future_effective_date_schedules_and_a_task_publishes(item, people, client):
     editor, reviewer = people
+    # The guide's body is cached: what follows must still show at once.
+    assert "本事项办事指南将于" not in client.get(item.get_absolute_url()).content.decode()
+    assert "零跑动" not in client.get(item.get_absolute_url()).content.decode()
     draft = services.new_draft(item, actor=editor, change_summary="新增网上办理")
     services.update_draft(draft, {"visits": 0}, actor=editor)
     services.submit_for_review(draft, actor=editor)
@@ -190,3 +193,4 @@ def test_future_effective_date_schedules_and_a_task_publishes(item, people, clie
     item.refresh_from_db()
     assert item.published_version.pk == draft.pk and item.published_version.visits == 0
     assert item.published_version.effective_from == later and item.published_version.published_by == reviewer
+    assert "零跑动" in client.get(item.get_absolute_url()).content.decode()

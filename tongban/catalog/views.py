@@ -5,9 +5,13 @@ from __future__ import annotations
 import functools
 
 import segno
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.db.models.signals import post_delete, post_save
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
 from tongban.catalog import queries, services
@@ -16,6 +20,7 @@ from tongban.catalog.demo import CITY, COUNTIES
 from tongban.catalog.forms_schema import compose_schema
 from tongban.catalog.models import EnterpriseStage, ItemImplementation, ItemVersion, LifeEvent, Material
 from tongban.catalog.search import search_items
+from tongban.core.generations import Generation
 from tongban.core.models import Organisation, Region
 
 DEPARTMENTS = {
@@ -131,10 +136,42 @@ def _qr_svg_for(url: str) -> str:
     return segno.make(url, error="m").svg_data_uri(scale=4, border=2)
 
 
+#: How long a guide's rendered body is reused — as long as its Cache-Control lets shared caches
+#: keep the page, and any save of an item version or implementation starts afresh sooner.
+GUIDE_CACHE_SECONDS = 60
+GUIDE_GENERATION = Generation("catalog-guide")
+
+
 @require_GET
 def guide(request: HttpRequest, code: str) -> HttpResponse:
     impl = _published_or_404(code)
     version = impl.published_version
+    # The body is the same for everyone (the layout around it is not): rendering it took most of
+    # the page's time (materials, steps, fees, questions, the form's fields, history, other regions).
+    key = f"catalog:guide:{GUIDE_GENERATION.current()}:{version.pk}:{request.get_host()}"
+    article = cache.get(key)
+    if article is None:
+        article = render_to_string("catalog/_guide_article.html", _guide_context(request, impl, version))
+        cache.set(key, article, GUIDE_CACHE_SECONDS)
+    return _cache_public(
+        render(
+            request,
+            "catalog/guide.html",
+            {
+                "impl": impl,
+                "item": impl.basic_item,
+                "article": mark_safe(article),  # our own template's output, escaped when it was rendered
+                "crumbs": [
+                    ("办事服务", "/services/"),
+                    (impl.organisation.name, f"/services/departments/{impl.organisation_id}/"),
+                    (impl.basic_item.name, ""),
+                ],
+            },
+        )
+    )
+
+
+def _guide_context(request: HttpRequest, impl: ItemImplementation, version: ItemVersion) -> dict:
     try:
         schema = compose_schema(version)
         form_fields = [
@@ -151,35 +188,30 @@ def guide(request: HttpRequest, code: str) -> HttpResponse:
     others = (
         queries.published().filter(basic_item=impl.basic_item).exclude(pk=impl.pk).order_by("region__path")
     )
-    return _cache_public(
-        render(
-            request,
-            "catalog/guide.html",
-            {
-                "impl": impl,
-                "item": impl.basic_item,
-                "v": version,
-                "materials": version.materials.select_related("proof", "blank_form_file", "example_file"),
-                "steps": version.steps.all(),
-                "fees": version.fees.all(),
-                "questions": version.questions.prefetch_related("options"),
-                "form_fields": form_fields,
-                "qr": _qr_data_uri(request, impl),
-                "others": others,
-                "upcoming": services.scheduled_change(impl),
-                # Public change history: every version that was ever in force, newest first.
-                "history": impl.versions.filter(
-                    status__in=[ItemVersion.Status.PUBLISHED, ItemVersion.Status.SUPERSEDED]
-                ).order_by("-number"),
-                "item_type": dict(ItemType.choices)[impl.basic_item.item_type],
-                "crumbs": [
-                    ("办事服务", "/services/"),
-                    (impl.organisation.name, f"/services/departments/{impl.organisation_id}/"),
-                    (impl.basic_item.name, ""),
-                ],
-            },
-        )
-    )
+    return {
+        "impl": impl,
+        "item": impl.basic_item,
+        "v": version,
+        "materials": version.materials.select_related("proof", "blank_form_file", "example_file"),
+        "steps": version.steps.all(),
+        "fees": version.fees.all(),
+        "questions": version.questions.prefetch_related("options"),
+        "form_fields": form_fields,
+        "qr": _qr_data_uri(request, impl),
+        "page_url": request.build_absolute_uri(),
+        "others": others,
+        "upcoming": services.scheduled_change(impl),
+        # Public change history: every version that was ever in force, newest first.
+        "history": impl.versions.filter(
+            status__in=[ItemVersion.Status.PUBLISHED, ItemVersion.Status.SUPERSEDED]
+        ).order_by("-number"),
+        "item_type": dict(ItemType.choices)[impl.basic_item.item_type],
+    }
+
+
+for _model in (ItemImplementation, ItemVersion):
+    post_save.connect(GUIDE_GENERATION.bump, sender=_model, dispatch_uid=f"guide-save-{_model.__name__}")
+    post_delete.connect(GUIDE_GENERATION.bump, sender=_model, dispatch_uid=f"guide-delete-{_model.__name__}")
 
 
 FILE_KINDS = {"blank": ("blank_form_file", "空白表格"), "example": ("example_file", "示例样本")}
