@@ -174,6 +174,14 @@ def test_changed_aliases_are_searchable_at_once(item):
     assert search_items("小吃摊")[0].implementation == item
 
 
+def test_the_search_page_shows_a_changed_alias_at_once_though_results_are_cached(item, client):
+    assert "找到 0 个事项" in client.get("/services/search/", {"q": "小吃摊"}).content.decode()
+    basic = item.basic_item
+    basic.aliases += " 小吃摊"
+    basic.save()
+    assert item.get_absolute_url() in client.get("/services/search/", {"q": "小吃摊"}).content.decode()
+
+
 def test_future_effective_date_schedules_and_a_task_publishes(item, people, client):
     editor, reviewer = people
     # The guide's body is cached: what follows must still show at once.

@@ -15,8 +15,16 @@ class CatalogConfig(AppConfig):
         post_save.connect(clear_synonym_cache, sender=Synonym, dispatch_uid="catalog-synonyms-save")
         post_delete.connect(clear_synonym_cache, sender=Synonym, dispatch_uid="catalog-synonyms-delete")
 
-        from tongban.catalog.models import BasicItem
+        from tongban.catalog.models import BasicItem, ItemImplementation
         from tongban.catalog.search import reindex_basic_item
 
         # Name, aliases and keywords live on the basic item: its implementations' index follows it.
         post_save.connect(reindex_basic_item, sender=BasicItem, dispatch_uid="catalog-basic-item-reindex")
+
+        from tongban.catalog.models import ItemVersion, SituationQuestion
+        from tongban.catalog.queries import PAGES
+
+        for model in (ItemImplementation, ItemVersion, BasicItem, Synonym, SituationQuestion):
+            label = model.__name__
+            post_save.connect(PAGES.bump, sender=model, dispatch_uid=f"catalog-pages-save-{label}")
+            post_delete.connect(PAGES.bump, sender=model, dispatch_uid=f"catalog-pages-delete-{label}")

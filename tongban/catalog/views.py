@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 
 import segno
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db.models.signals import post_delete, post_save
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
@@ -20,7 +20,6 @@ from tongban.catalog.demo import CITY, COUNTIES
 from tongban.catalog.forms_schema import compose_schema
 from tongban.catalog.models import EnterpriseStage, ItemImplementation, ItemVersion, LifeEvent, Material
 from tongban.catalog.search import search_items
-from tongban.core.generations import Generation
 from tongban.core.models import Organisation, Region
 
 DEPARTMENTS = {
@@ -104,14 +103,23 @@ def index(request: HttpRequest) -> HttpResponse:
 def search(request: HttpRequest) -> HttpResponse:
     query = (request.GET.get("q") or "").strip()[:100]
     region = request.GET.get("region") or None
-    hits = search_items(query, region=region, limit=30) if query else []
+    results = ""
+    if query:
+        # The same query is asked again and again ("开饭店"): its rendered results are reused.
+        digest = hashlib.sha256(f"{query}\0{region or ''}".encode()).hexdigest()
+        key = f"catalog:search:{queries.PAGES.current()}:{digest}"
+        results = cache.get(key)
+        if results is None:
+            hits = search_items(query, region=region, limit=30)
+            results = render_to_string("catalog/_search_results.html", {"query": query, "hits": hits})
+            cache.set(key, results, queries.PAGE_CACHE_SECONDS)
     return _cache_public(
         render(
             request,
             "catalog/search.html",
             {
                 "query": query,
-                "hits": hits,
+                "results": mark_safe(results),  # our own template's output, escaped when it was rendered
                 "regions": _regions(),
                 "region": region,
                 "crumbs": [("办事服务", "/services/"), ("搜索", "")],
@@ -136,23 +144,17 @@ def _qr_svg_for(url: str) -> str:
     return segno.make(url, error="m").svg_data_uri(scale=4, border=2)
 
 
-#: How long a guide's rendered body is reused — as long as its Cache-Control lets shared caches
-#: keep the page, and any save of an item version or implementation starts afresh sooner.
-GUIDE_CACHE_SECONDS = 60
-GUIDE_GENERATION = Generation("catalog-guide")
-
-
 @require_GET
 def guide(request: HttpRequest, code: str) -> HttpResponse:
     impl = _published_or_404(code)
     version = impl.published_version
     # The body is the same for everyone (the layout around it is not): rendering it took most of
     # the page's time (materials, steps, fees, questions, the form's fields, history, other regions).
-    key = f"catalog:guide:{GUIDE_GENERATION.current()}:{version.pk}:{request.get_host()}"
+    key = f"catalog:guide:{queries.PAGES.current()}:{version.pk}:{request.get_host()}"
     article = cache.get(key)
     if article is None:
         article = render_to_string("catalog/_guide_article.html", _guide_context(request, impl, version))
-        cache.set(key, article, GUIDE_CACHE_SECONDS)
+        cache.set(key, article, queries.PAGE_CACHE_SECONDS)
     return _cache_public(
         render(
             request,
@@ -207,11 +209,6 @@ def _guide_context(request: HttpRequest, impl: ItemImplementation, version: Item
         ).order_by("-number"),
         "item_type": dict(ItemType.choices)[impl.basic_item.item_type],
     }
-
-
-for _model in (ItemImplementation, ItemVersion):
-    post_save.connect(GUIDE_GENERATION.bump, sender=_model, dispatch_uid=f"guide-save-{_model.__name__}")
-    post_delete.connect(GUIDE_GENERATION.bump, sender=_model, dispatch_uid=f"guide-delete-{_model.__name__}")
 
 
 FILE_KINDS = {"blank": ("blank_form_file", "空白表格"), "example": ("example_file", "示例样本")}

@@ -268,15 +268,15 @@ def start_process(app: Application, *, actor, request=None) -> None:
 
 
 def _lock_pair(task: Task | int) -> tuple[Application, Task]:
-    pk = task if isinstance(task, int) else task.pk
-    app_id = Task.objects.values_list("application_id", flat=True).get(pk=pk)
+    if isinstance(task, int):
+        pk, app_id = task, Task.objects.values_list("application_id", flat=True).get(pk=task)
+    else:
+        pk, app_id = task.pk, task.application_id  # a task never moves to another case
     # Always application first, then task: one lock order, no deadlocks.
-    app = (
-        Application.objects.select_for_update(of=("self",))  # PostgreSQL: no FOR UPDATE on outer joins
-        .select_related("implementation__basic_item", "version", "department", "process_version")
-        .get(pk=app_id)
-    )
-    return app, Task.objects.select_for_update(of=("self",)).select_related("department").get(pk=pk)
+    app = _lock_app(app_id)
+    locked = Task.objects.select_for_update(of=("self",)).select_related("department").get(pk=pk)
+    locked.application = app  # the same row, already read: answers need its item without a query
+    return app, locked
 
 
 def can_handle(user, task: Task) -> bool:
