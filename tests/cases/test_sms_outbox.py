@@ -109,3 +109,20 @@ def test_after_max_attempts_marked_failed_and_retried_daily():
     assert notify.retry_pending(timezone.now() + dt.timedelta(days=2)) == 1
     message.refresh_from_db()
     assert message.sms_status == Message.SmsStatus.SENT
+
+
+def test_queue_down_after_commit_leaves_the_row_for_the_retry_task(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    def queue_down(message_id):
+        raise ConnectionError("Redis 不可用")
+
+    person = f.citizen()
+    monkeypatch.setattr(notify, "deliver_sms", queue_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        app = _submit(person)  # committed; the failed hand-over is only logged
+    message = Message.objects.get(application=app)
+    assert message.sms_status == Message.SmsStatus.PENDING and message.sms_attempts == 0
+    assert notify.retry_pending(timezone.now() + dt.timedelta(minutes=2)) == 1
+    assert Message.objects.get(pk=message.pk).sms_status == Message.SmsStatus.SENT
+    assert SmsMessage.objects.count() == 1

@@ -175,7 +175,9 @@ def online_applicant(request: HttpRequest, as_enterprise: bool) -> tuple[Person,
 
 @router.post("/applications", response={201: ApplicationOut}, auth=AUTH, summary="创建申请（草稿）")
 def start(request: HttpRequest, payload: StartIn):
-    impl = get_object_or_404(ItemImplementation, code=payload.item_code)
+    impl = get_object_or_404(
+        ItemImplementation.objects.select_related("basic_item", "published_version"), code=payload.item_code
+    )
     person, enterprise = online_applicant(request, payload.as_enterprise)
     key = request.headers.get("Idempotency-Key", "") or payload.idempotency_key
     app = services.start_application(
@@ -188,8 +190,8 @@ def start(request: HttpRequest, payload: StartIn):
         request=request,
     )
     if (payload.answers or payload.form_data) and app.status == "draft":
-        services.save_draft(app, answers=payload.answers or None, form_data=payload.form_data or None)
-    app.refresh_from_db()
+        # The locked, re-read row with its item and version (no refresh and three lazy reads).
+        app = services.save_draft(app, answers=payload.answers or None, form_data=payload.form_data or None)
     return Status(201, _out(app))
 
 
@@ -383,7 +385,9 @@ class WalkInIn(Schema):
 def window_register(request: HttpRequest, payload: WalkInIn):
     if not request.user.has_perm("cases.register_application"):
         raise HttpError(403, "您没有窗口登记权限。")
-    impl = get_object_or_404(ItemImplementation, code=payload.item_code)
+    impl = get_object_or_404(
+        ItemImplementation.objects.select_related("basic_item", "published_version"), code=payload.item_code
+    )
     app = services.start_application(
         implementation=impl,
         owner=None,
@@ -405,7 +409,9 @@ class HelperIn(Schema):
 )
 def helper_apply(request: HttpRequest, payload: HelperIn):
     delegation = require_delegation(request, DelegationScope.APPLY)
-    impl = get_object_or_404(ItemImplementation, code=payload.item_code)
+    impl = get_object_or_404(
+        ItemImplementation.objects.select_related("basic_item", "published_version"), code=payload.item_code
+    )
     app = services.start_application(
         implementation=impl,
         owner=delegation.citizen.user,

@@ -1,20 +1,24 @@
 """Telling the applicant: 站内信 in the personal centre and an SMS through the gateway.
 
 The ``Message`` row is the outbox: written in the state change's transaction with the SMS
-``pending``; the SMS is sent once that transaction has committed, and ``retry_pending`` (Huey,
-every minute) retries due rows: a failed attempt keeps the row ``pending`` with exponential
-backoff (1, 2, 4 … 60 minutes); after ``MAX_ATTEMPTS`` it becomes ``failed`` (visible in the admin)
-and is still retried once a day. A gateway outage therefore delays the SMS but never loses it.
+``pending``; once that transaction has committed, ``send_sms_later`` hands the row to the Huey
+worker (the gateway's latency is not the applicant's or the clerk's wait), and ``retry_pending``
+(Huey, every minute) retries due rows, including one whose hand-over failed. A failed attempt
+keeps the row ``pending`` with exponential backoff (1, 2, 4 … 60 minutes); after
+``MAX_ATTEMPTS`` it becomes ``failed`` (visible in the admin) and is still retried once a day.
+A gateway outage therefore delays the SMS but never loses it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from huey.contrib.djhuey import db_task
 
 from tongban.accounts.adapters import sms_gateway
 from tongban.cases.models import Application, Message
@@ -49,8 +53,26 @@ def notify(application: Application, title: str, body: str) -> Message | None:
         sms_next_attempt_at=timezone.now() + FIRST_RETRY_AFTER if phone else None,
     )
     if phone:
-        transaction.on_commit(lambda: send_sms(message.pk))
+        send_sms_later(message.pk)
     return message
+
+
+def send_sms_later(message_id: int) -> None:
+    """After the caller's transaction commits, queue the SMS of outbox row ``message_id``."""
+    transaction.on_commit(functools.partial(_enqueue_sms, message_id))
+
+
+def _enqueue_sms(message_id: int) -> None:
+    try:
+        deliver_sms(message_id)
+    except Exception as exc:  # the queue is down: the row stays pending, retry_pending sends it
+        logger.warning("case SMS %s not queued: %s", message_id, exc)
+
+
+@db_task()
+def deliver_sms(message_id: int) -> bool:
+    """Huey task: one attempt for one outbox row (``send_sms``)."""
+    return send_sms(message_id)
 
 
 def send_sms(message_id: int, now: dt.datetime | None = None) -> bool:

@@ -18,7 +18,7 @@ from django.utils import timezone
 from tongban.accounts.models import Role, RoleAssignment, StaffProfile
 from tongban.accounts.scope import scope_for
 from tongban.cases.models import OPEN_STATUSES, Application, Message
-from tongban.cases.notify import FIRST_RETRY_AFTER, send_sms
+from tongban.cases.notify import FIRST_RETRY_AFTER, send_sms_later
 from tongban.cases.services import record_case_event
 from tongban.core.audit import record_event
 from tongban.core.workdays import add_working_days
@@ -56,7 +56,7 @@ def message_staff(user, app: Application | None, title: str, body: str, *, sms: 
         sms_next_attempt_at=timezone.now() + FIRST_RETRY_AFTER if phone else None,
     )
     if phone:
-        transaction.on_commit(lambda: send_sms(message.pk))
+        send_sms_later(message.pk)
     return message
 
 
@@ -573,7 +573,7 @@ def answer_complaint(complaint: Complaint, *, actor, answer: str, request=None) 
                 sms_next_attempt_at=timezone.now() + FIRST_RETRY_AFTER if phone else None,
             )
             if phone:
-                transaction.on_commit(lambda: send_sms(message.pk))
+                send_sms_later(message.pk)
     return complaint
 
 
