@@ -135,6 +135,8 @@ def state_change() -> Iterator[None]:
 def _write_events(pending: list[tuple[CaseEvent, AuditEvent]]) -> None:
     if not pending:
         return
+    for event, entry in pending:  # the audit row repeats the event's final data
+        entry.data = {"from": event.from_status, "to": event.to_status, **event.data}
     events = CaseEvent.objects.bulk_create([event for event, _ in pending])
     case_events_recorded.send(sender=CaseEvent, events=events)
     AuditEvent.objects.bulk_create([entry for _, entry in pending])
@@ -167,7 +169,6 @@ def record_case_event(
         actor=actor,
         on_behalf_of_id=on_behalf_of_id,
         obj=app,
-        data={"from": from_status, "to": app.status, **(data or {})},
         request=request,
     )
     pending = _pending_events.get()
@@ -634,36 +635,39 @@ def _do_accept(
     extra: dict | None = None,
     start_process: bool = True,
 ) -> None:
-    from_status = app.status
-    app.case_number = next_case_number(app.implementation, day)
-    app.status = status
-    for name, value in (extra or {}).items():
-        setattr(app, name, value)
-    app.accepted_at = timezone.now()
-    app.accepted_by = actor
-    app.deemed_accepted = deemed
-    app.decided_at = app.accepted_at
-    limit = app.version.legal_limit_days
-    app.legal_limit_days = limit
-    if limit is not None:
-        result = add_working_days(app.received_date, limit)
-        app.deadline, app.deadline_provisional = result.date, result.provisional
-    app.save()
-    reason = "超过5个工作日未告知补正，依《行政许可法》第三十二条自收件之日起视为受理" if deemed else ""
-    _event(
-        app,
-        "deemed_accept" if deemed else action,
-        from_status,
-        actor=actor,
-        reason=reason,
-        request=request,
-        data={"case_number": app.case_number},
-    )
-    if start_process:
-        # The back office starts at once: the process version is pinned and the first tasks open.
-        from tongban.workflow.services import start_process as start_back_office
+    with state_change():
+        from_status = app.status
+        app.status = status
+        for name, value in (extra or {}).items():
+            setattr(app, name, value)
+        app.accepted_at = timezone.now()
+        app.accepted_by = actor
+        app.deemed_accepted = deemed
+        app.decided_at = app.accepted_at
+        limit = app.version.legal_limit_days
+        app.legal_limit_days = limit
+        if limit is not None:
+            result = add_working_days(app.received_date, limit)
+            app.deadline, app.deadline_provisional = result.date, result.provisional
+        reason = "超过5个工作日未告知补正，依《行政许可法》第三十二条自收件之日起视为受理" if deemed else ""
+        accepted = _event(
+            app,
+            "deemed_accept" if deemed else action,
+            from_status,
+            actor=actor,
+            reason=reason,
+            request=request,
+            data={"case_number": None},  # filled in below, before the event is written
+        )
+        if start_process:
+            # The back office starts at once: the process version is pinned and the first tasks open.
+            from tongban.workflow.services import start_process as start_back_office
 
-        start_back_office(app, actor=actor, request=request)
+            start_back_office(app, actor=actor, request=request)
+        # The number comes last: its counter row (one per item and day) stays locked until the
+        # commit, so concurrent acceptances of one item wait only for the rest of this one.
+        app.case_number = accepted.data["case_number"] = next_case_number(app.implementation, day)
+        app.save()
 
 
 @shared_calendar()  # one calendar read for the deadlines and the first tasks
