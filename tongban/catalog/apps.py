@@ -21,10 +21,21 @@ class CatalogConfig(AppConfig):
         # Name, aliases and keywords live on the basic item: its implementations' index follows it.
         post_save.connect(reindex_basic_item, sender=BasicItem, dispatch_uid="catalog-basic-item-reindex")
 
-        from tongban.catalog.models import ItemVersion, SituationQuestion
+        from tongban.catalog.models import (
+            Fee,
+            HandlingItem,
+            ItemVersion,
+            Material,
+            ProcessStep,
+            SituationOption,
+            SituationQuestion,
+        )
         from tongban.catalog.queries import PAGES
+        from tongban.core.models import Organisation, Region
 
-        for model in (ItemImplementation, ItemVersion, BasicItem, Synonym, SituationQuestion):
+        shown_on_pages = [ItemImplementation, ItemVersion, BasicItem, Synonym, Material, ProcessStep, Fee]
+        shown_on_pages += [HandlingItem, SituationQuestion, SituationOption, Organisation, Region]
+        for model in shown_on_pages:
             label = model.__name__
             post_save.connect(PAGES.bump, sender=model, dispatch_uid=f"catalog-pages-save-{label}")
             post_delete.connect(PAGES.bump, sender=model, dispatch_uid=f"catalog-pages-delete-{label}")

@@ -8,10 +8,10 @@ from tongban.catalog.models import ItemImplementation
 from tongban.core.generations import Generation
 from tongban.core.models import Region
 
-#: Public pages rendered from the catalogue (a guide's body, search results) are reused for up to
-#: this long — as long as their Cache-Control lets shared caches keep them — and dropped sooner
-#: when anything they show is saved (``PAGES``, bumped by the receivers in ``CatalogConfig``).
-PAGE_CACHE_SECONDS = 60
+#: Public pages rendered from the catalogue (a guide's body, search results) are reused until
+#: anything they show is saved (``PAGES``, bumped by the receivers in ``CatalogConfig`` and after
+#: bulk updates), and for at most an hour.
+PAGE_CACHE_SECONDS = 3600
 PAGES = Generation("catalogue-pages")
 
 

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from tongban.catalog import codes, files, rules
+from tongban.catalog import codes, files, queries, rules
 from tongban.catalog.models import (
     BasicItem,
     BasicItemChange,
@@ -416,6 +416,7 @@ def publish_due(today: dt.date | None = None) -> int:
             _make_published(version, actor=version.published_by, effective_from=version.scheduled_for)
             if days is not None:  # the change was public when it was scheduled
                 ItemVersion.objects.filter(pk=pk).update(publication_working_days=days)
+                queries.PAGES.bump()  # update() sends no post_save
             count += 1
     return count
 
