@@ -1,0 +1,60 @@
+"""How many SQL statements the busiest requests cost once a clerk's session is warm: the load
+benchmark (bench/README.md) found statements per request to be the bottleneck, so a change that
+adds round trips to these paths should be a decision, not an accident."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from tests.cases import factories as f
+from tests.catalog.factories import login_staff
+from tongban.cases import services
+
+pytestmark = pytest.mark.django_db
+
+#: Steady state on PostgreSQL (SQLite has no row locks: fewer); savepoints are not counted.
+#: Before the write-path changes of bench/README.md an acceptance took 49, a submission 21.
+ACCEPT_BUDGET = 23
+SUBMIT_BUDGET = 17
+
+
+def _submitted(impl, person):
+    app = services.start_application(implementation=impl, owner=person.user, person=person)
+    app = services.save_draft(app, answers={"agent": "no", "premises": "rented"})
+    for name in ("食品经营许可申请书", "房屋租赁合同"):
+        services.upload_material(app, f.material(impl, name).pk, f.pdf())
+    return app
+
+
+def _statements(ctx) -> list[str]:
+    return [q["sql"] for q in ctx.captured_queries if "SAVEPOINT" not in q["sql"]]
+
+
+def test_an_api_acceptance_stays_within_its_statement_budget(calendar_2026):
+    impl, person = f.item(), f.citizen()
+    first, second = (services.submit(_submitted(impl, person)) for _ in range(2))
+    clerk = Client()
+    login_staff(clerk, f.clerk(impl.organisation))
+    assert clerk.post(f"/api/cases/applications/{first.pk}/accept").status_code == 200  # warms up
+    with CaptureQueriesContext(connection) as ctx:
+        answer = clerk.post(f"/api/cases/applications/{second.pk}/accept")
+    assert answer.status_code == 200 and answer.json()["status"] == "in_progress"
+    statements = _statements(ctx)
+    assert len(statements) <= ACCEPT_BUDGET, "\n".join(statements)
+    assert not [s for s in statements if "django_session" in s or "auth_permission" in s]
+
+
+def test_an_api_submission_stays_within_its_statement_budget(calendar_2026):
+    impl, person = f.item(), f.citizen()
+    first, second = _submitted(impl, person), _submitted(impl, person)
+    citizen = Client()
+    citizen.force_login(person.user)
+    assert citizen.post(f"/api/cases/applications/{first.pk}/submit").status_code == 200
+    with CaptureQueriesContext(connection) as ctx:
+        answer = citizen.post(f"/api/cases/applications/{second.pk}/submit")
+    assert answer.status_code == 200 and answer.json()["status"] == "submitted"
+    statements = _statements(ctx)
+    assert len(statements) <= SUBMIT_BUDGET, "\n".join(statements)
