@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+from collections.abc import Callable
 
 import segno
 from django.core.cache import cache
@@ -11,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET
 
 from tongban.catalog import queries, services
@@ -103,29 +104,39 @@ def index(request: HttpRequest) -> HttpResponse:
 def search(request: HttpRequest) -> HttpResponse:
     query = (request.GET.get("q") or "").strip()[:100]
     region = request.GET.get("region") or None
-    results = ""
+    results = mark_safe("")
     if query:
         # The same query is asked again and again ("开饭店"): its rendered results are reused.
-        digest = hashlib.sha256(f"{query}\0{region or ''}".encode()).hexdigest()
-        key = f"catalog:search:{queries.PAGES.current()}:{digest}"
-        results = cache.get(key)
-        if results is None:
-            hits = search_items(query, region=region, limit=30)
-            results = render_to_string("catalog/_search_results.html", {"query": query, "hits": hits})
-            cache.set(key, results, queries.PAGE_CACHE_SECONDS)
+        results = _rendered_once(
+            "search",
+            hashlib.sha256(f"{query}\0{region or ''}".encode()).hexdigest(),
+            "catalog/_search_results.html",
+            lambda: {"query": query, "hits": search_items(query, region=region, limit=30)},
+        )
     return _cache_public(
         render(
             request,
             "catalog/search.html",
             {
                 "query": query,
-                "results": mark_safe(results),  # our own template's output, escaped when it was rendered
+                "results": results,
                 "regions": _regions(),
                 "region": region,
                 "crumbs": [("办事服务", "/services/"), ("搜索", "")],
             },
         )
     )
+
+
+def _rendered_once(kind: str, ident: str, template: str, context: Callable[[], dict]) -> SafeString:
+    """A part of a public page that is the same for everyone, rendered once and reused until
+    anything it shows is saved (``queries.PAGES``), for at most ``queries.PAGE_CACHE_SECONDS``."""
+    key = f"catalog:{kind}:{queries.PAGES.current()}:{ident}"
+    html = cache.get(key)
+    if html is None:
+        html = render_to_string(template, context())
+        cache.set(key, html, queries.PAGE_CACHE_SECONDS)
+    return mark_safe(html)  # our own template's output, escaped when it was rendered
 
 
 def _published_or_404(code: str) -> ItemImplementation:
@@ -150,11 +161,12 @@ def guide(request: HttpRequest, code: str) -> HttpResponse:
     version = impl.published_version
     # The body is the same for everyone (the layout around it is not): rendering it took most of
     # the page's time (materials, steps, fees, questions, the form's fields, history, other regions).
-    key = f"catalog:guide:{queries.PAGES.current()}:{version.pk}:{request.get_host()}"
-    article = cache.get(key)
-    if article is None:
-        article = render_to_string("catalog/_guide_article.html", _guide_context(request, impl, version))
-        cache.set(key, article, queries.PAGE_CACHE_SECONDS)
+    article = _rendered_once(
+        "guide",
+        f"{version.pk}:{request.get_host()}",
+        "catalog/_guide_article.html",
+        lambda: _guide_context(request, impl, version),
+    )
     return _cache_public(
         render(
             request,
@@ -162,7 +174,7 @@ def guide(request: HttpRequest, code: str) -> HttpResponse:
             {
                 "impl": impl,
                 "item": impl.basic_item,
-                "article": mark_safe(article),  # our own template's output, escaped when it was rendered
+                "article": article,
                 "crumbs": [
                     ("办事服务", "/services/"),
                     (impl.organisation.name, f"/services/departments/{impl.organisation_id}/"),
