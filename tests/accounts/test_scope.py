@@ -88,8 +88,15 @@ def check(user, records, see, change):
     assert visible == {c for c in CASES if see[c]}
     assert writable == {c for c in CASES if change[c]}
     for case, record in records.items():
-        assert scope.can_see(record, **FIELDS) is see[case], case
-        assert scope.can_change(record, **FIELDS) is change[case], case
+        # Read with its region the record is decided in Python, without it in SQL: same answers.
+        with_region = ScopedRecord.objects.select_related("region").get(pk=record.pk)
+        without_region = ScopedRecord.objects.get(pk=record.pk)
+        with CaptureQueriesContext(connection) as in_python:
+            assert scope.can_see(with_region, **FIELDS) is see[case], case
+            assert scope.can_change(with_region, **FIELDS) is change[case], case
+        assert not in_python.captured_queries
+        assert scope.can_see(without_region, **FIELDS) is see[case], case
+        assert scope.can_change(without_region, **FIELDS) is change[case], case
 
 
 @pytest.mark.parametrize("role", Role.values)

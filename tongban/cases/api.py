@@ -145,9 +145,13 @@ def _out(app: Application) -> dict:
     }
 
 
-def _get(request: HttpRequest, pk: int, *, edit: bool = False) -> Application:
+def _get(request: HttpRequest, pk: int, *, edit: bool = False, for_change: bool = False) -> Application:
+    """``for_change``: for a service that locks the case and reads it whole (a narrow read here)."""
     try:
-        app = access.get_for(request.user, pk, edit=edit)
+        if for_change:
+            app = access.locate_for_change(request.user, pk, edit=edit)
+        else:
+            app = access.get_for(request.user, pk, edit=edit)
     except Http404 as exc:
         raise HttpError(404, "办件不存在。") from exc
     return services.apply_deemed_acceptance(app)
@@ -231,7 +235,9 @@ def save(request: HttpRequest, pk: int, payload: DraftIn):
     summary="上传材料（PDF/JPG/PNG/OFD，≤20 MB）",
 )
 def upload(request: HttpRequest, pk: int, material_id: int, file: File[UploadedFile]):
-    record = services.upload_material(_get(request, pk, edit=True), material_id, file, by=request.user)
+    record = services.upload_material(
+        _get(request, pk, edit=True, for_change=True), material_id, file, by=request.user
+    )
     return {
         "material_id": record.material_id,
         "material": record.material.name,
@@ -249,7 +255,9 @@ def upload(request: HttpRequest, pk: int, material_id: int, file: File[UploadedF
     summary="告知承诺替代材料",
 )
 def commit(request: HttpRequest, pk: int, material_id: int):
-    record = services.commit_material(_get(request, pk, edit=True), material_id, by=request.user)
+    record = services.commit_material(
+        _get(request, pk, edit=True, for_change=True), material_id, by=request.user
+    )
     return {
         "material_id": record.material_id,
         "material": record.material.name,
@@ -262,12 +270,16 @@ def commit(request: HttpRequest, pk: int, material_id: int):
 
 @router.post("/applications/{pk}/submit", response=ApplicationOut, auth=AUTH, summary="提交申请（幂等）")
 def submit(request: HttpRequest, pk: int):
-    return _out(services.submit(_get(request, pk, edit=True), actor=request.user, request=request))
+    return _out(
+        services.submit(_get(request, pk, edit=True, for_change=True), actor=request.user, request=request)
+    )
 
 
 @router.post("/applications/{pk}/resubmit", response=ApplicationOut, auth=AUTH, summary="补正后重新提交")
 def resubmit(request: HttpRequest, pk: int):
-    return _out(services.resubmit(_get(request, pk, edit=True), actor=request.user, request=request))
+    return _out(
+        services.resubmit(_get(request, pk, edit=True, for_change=True), actor=request.user, request=request)
+    )
 
 
 @router.get("/applications/{pk}/refusal-notice", auth=AUTH, summary="下载不予受理决定书（PDF）")
@@ -284,7 +296,8 @@ def refusal_notice(request: HttpRequest, pk: int):
 
 
 def _staff(request: HttpRequest, pk: int) -> Application:
-    app = _get(request, pk)
+    """The case for a clerk's state change (the service locks and reads it whole)."""
+    app = _get(request, pk, for_change=True)
     if not request.user.has_perm("cases.accept_application"):
         raise HttpError(403, "您没有办件受理权限。")
     return app

@@ -89,7 +89,7 @@ def _lock(app: Application | int) -> Application:
         # of=self: lock the case row only, not the joined item/version/department rows (that
         # serialised every state change of a department and deadlocked with concurrent creates).
         Application.objects.select_for_update(of=("self",))
-        .select_related("implementation__basic_item", "version", "department")
+        .select_related("implementation__basic_item", "version", "department", "region")
         .get(pk=pk)
     )
 

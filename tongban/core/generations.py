@@ -7,6 +7,7 @@ database between the change and its commit (still the old data) is dropped as we
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from django.core.cache import cache
@@ -20,15 +21,17 @@ class Generation:
     def current(self) -> int:
         value = cache.get(self.key)
         if value is None:
-            cache.add(self.key, 1, timeout=None)
-            value = cache.get(self.key, 1)
+            # Never restart at a number used before (an emptied or restarted cache): a copy kept
+            # in a process's memory under an old number must not become valid again.
+            cache.add(self.key, time.time_ns(), timeout=None)
+            value = cache.get(self.key, 0)
         return value
 
     def _increment(self) -> None:
         try:
             cache.incr(self.key)
-        except ValueError:  # the cache was emptied: any number names no stale entry
-            cache.set(self.key, 1, timeout=None)
+        except ValueError:  # the cache was emptied: a number never used before
+            cache.set(self.key, time.time_ns(), timeout=None)
 
     def bump(self, **kwargs: Any) -> None:
         """Every entry keyed with the current number is stale (usable as a signal receiver)."""

@@ -11,10 +11,16 @@ Rules
   provincial rules: 自受理之日起 … 个工作日, 受理当日不计入): ``add_working_days(receipt, n)``
   returns the n-th working day after ``receipt``.
 
-Every public function reads the database afresh (one query for the loaded years, one for the
-special days in a window that is widened only when a very long count runs past it), so an
-edited or newly loaded year takes effect at once and no process cache can go stale. Code that
-computes many deadlines in a loop can build one :class:`WorkCalendar` and reuse it.
+Each process keeps the whole committed calendar (a few hundred special days) in memory, checked
+against a generation number in the shared cache at the first use of each :class:`WorkCalendar`
+(one cache read instead of two queries per request). Saving or deleting a CalendarDay or
+CalendarYear row and :data:`calendar_year_loaded` bump the number, so an edited or newly loaded
+year takes effect at once in every process. The copy is only built outside a transaction (it
+must hold committed rows only); inside one, with no valid copy, a calendar reads the database
+as before: one query for the loaded years, one for the special days in a window that is
+widened only when a very long count runs past it — and a transaction that edits the calendar
+sees its own edit. Code that computes many deadlines in a loop can build one
+:class:`WorkCalendar` and reuse it.
 
 One state change (an acceptance computes the legal deadline, the promised deadline and the
 first tasks' due dates) shares one calendar: inside ``with shared_calendar():`` every public
@@ -51,15 +57,18 @@ receiver runs inside it (and should use ``transaction.on_commit`` to enqueue slo
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from django.db import connection
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import Signal, receiver
 
+from tongban.core.generations import Generation
 from tongban.core.models import CalendarDay, CalendarYear
 
 #: Sent with ``sender=CalendarYear, year=<int>, replaced=<bool>`` after a year's official
@@ -78,10 +87,32 @@ class WorkdayResult:
     provisional: bool
 
 
-class WorkCalendar:
-    """A read-through view of the calendar tables for one computation (or one batch of them).
+#: Names the committed calendar kept by every process (``_committed_tables``).
+GENERATION = Generation("calendar")
+_tables: tuple[int, frozenset[int], dict[date, str], list[date]] | None = None
 
-    It fetches the loaded years once and the special days of a date window on demand, widening
+
+def _committed_tables() -> tuple[frozenset[int], dict[date, str], list[date]] | None:
+    """The loaded years and every special day (with their dates sorted), kept in this process
+    while the generation number is unchanged; None inside a transaction when the copy must be
+    rebuilt (the transaction may hold uncommitted calendar edits)."""
+    global _tables
+    generation = GENERATION.current()
+    if _tables is not None and _tables[0] == generation:
+        return _tables[1:]
+    if connection.in_atomic_block:
+        return None
+    years = frozenset(CalendarYear.objects.values_list("year", flat=True))
+    special = dict(CalendarDay.objects.values_list("date", "kind"))
+    _tables = (generation, years, special, sorted(special))
+    return _tables[1:]
+
+
+class WorkCalendar:
+    """A read-through view of the calendar for one computation (or one batch of them).
+
+    It takes the process's copy of the committed calendar when that is current; otherwise it
+    fetches the loaded years once and the special days of a date window on demand, widening
     the window when a count runs past it. Do not keep one across requests: build a new one, so
     an edited calendar is seen at once.
     """
@@ -96,18 +127,33 @@ class WorkCalendar:
         """Forget everything fetched: the next call reads the tables again."""
         self._official_years: frozenset[int] | None = None
         self._special: dict[date, str] = {}
+        self._dates: list[date] = []  # the keys of _special, sorted
         self._lo: date | None = None  # fetched window, inclusive
         self._hi: date | None = None
+        self._tried_process_copy = False
+
+    def _take_process_copy(self) -> bool:
+        if self._tried_process_copy:
+            return False
+        self._tried_process_copy = True
+        tables = _committed_tables()
+        if tables is None:
+            return False
+        self._official_years, self._special, self._dates = tables
+        self._lo, self._hi = date.min, date.max
+        return True
 
     # -- data access -------------------------------------------------------------------------
     @property
     def official_years(self) -> frozenset[int]:
-        if self._official_years is None:
+        if self._official_years is None and not self._take_process_copy():
             self._official_years = frozenset(CalendarYear.objects.values_list("year", flat=True))
         return self._official_years
 
     def _ensure(self, lo: date, hi: date) -> None:
         """Make sure special days in [lo, hi] are in memory, with one query for the missing part."""
+        if self._lo is None and self._take_process_copy():
+            return
         if self._lo is not None and self._lo <= lo and hi <= self._hi:
             return
         if self._lo is None:
@@ -118,6 +164,7 @@ class WorkCalendar:
             fetch_lo, fetch_hi = min(lo, self._lo), max(hi, self._hi)
         rows = CalendarDay.objects.filter(date__gte=fetch_lo, date__lte=fetch_hi).values_list("date", "kind")
         self._special = dict(rows)
+        self._dates = sorted(self._special)
         self._lo, self._hi = fetch_lo, fetch_hi
 
     def _is_working(self, d: date) -> bool:
@@ -169,13 +216,13 @@ class WorkCalendar:
         self._ensure(first, end)
         # Weekdays by arithmetic, then correct for the few special days in the range.
         total = _weekdays_in(first, end)
-        for d, kind in self._special.items():
-            if first <= d <= end:
-                weekday = d.weekday() < 5
-                if kind == WORKDAY and not weekday:
-                    total += 1
-                elif kind == HOLIDAY and weekday:
-                    total -= 1
+        dates = self._dates
+        for d in dates[bisect.bisect_left(dates, first) : bisect.bisect_right(dates, end)]:
+            kind, weekday = self._special[d], d.weekday() < 5
+            if kind == WORKDAY and not weekday:
+                total += 1
+            elif kind == HOLIDAY and weekday:
+                total -= 1
         return total
 
     def is_provisional(self, start: date, end: date) -> bool:
@@ -229,7 +276,9 @@ def _calendar() -> WorkCalendar:
 @receiver(post_delete, sender=CalendarYear, dispatch_uid="workdays-forget-year-deleted")
 @receiver(calendar_year_loaded, dispatch_uid="workdays-forget-year-loaded")
 def _forget_shared(**kwargs) -> None:
-    """An edit inside a ``shared_calendar()`` block is seen by the block's next call."""
+    """Every process drops its copy; an edit inside a ``shared_calendar()`` block is seen by
+    the block's next call."""
+    GENERATION.bump()
     calendar = _shared.get()
     if calendar is not None:
         calendar.reset()

@@ -111,12 +111,18 @@ def _task_out(task: Task, light: str | None = None) -> dict:
     }
 
 
-def _task(request: HttpRequest, pk: int) -> Task:
-    task = (
-        Task.objects.select_related("application__implementation__basic_item", "department", "assignee")
-        .filter(pk=pk)
-        .first()
-    )
+def _task(request: HttpRequest, pk: int, *, for_change: bool = False) -> Task:
+    """``for_change``: only what the visibility check needs — the service locks the task and
+    its case and reads both whole."""
+    if for_change:
+        tasks = Task.objects.select_related("region").only(
+            "application", "department", "assignee", "region", "region__path"
+        )
+    else:
+        tasks = Task.objects.select_related(
+            "application__implementation__basic_item", "department", "assignee", "region"
+        )
+    task = tasks.filter(pk=pk).first()
     if task is None or not scope_for(request.user).can_see(
         task, region_field="region", department_field="department", assignee_field="assignee"
     ):
@@ -126,7 +132,9 @@ def _task(request: HttpRequest, pk: int) -> Task:
 
 def _case(request: HttpRequest, pk: int) -> Application:
     app = (
-        Application.objects.select_related("implementation__basic_item", "process_version__definition")
+        Application.objects.select_related(
+            "implementation__basic_item", "process_version__definition", "region"
+        )
         .filter(pk=pk)
         .first()
     )
@@ -162,13 +170,17 @@ def task(request: HttpRequest, pk: int):
 @router.post("/tasks/{pk}/claim", response=TaskOut, auth=AUTH, summary="签收任务")
 def claim(request: HttpRequest, pk: int):
     with forbidden_as_403():
-        return _task_out(services.claim(_task(request, pk), user=request.user, request=request))
+        return _task_out(
+            services.claim(_task(request, pk, for_change=True), user=request.user, request=request)
+        )
 
 
 @router.post("/tasks/{pk}/release", response=TaskOut, auth=AUTH, summary="退回任务池")
 def release(request: HttpRequest, pk: int):
     with forbidden_as_403():
-        return _task_out(services.release(_task(request, pk), user=request.user, request=request))
+        return _task_out(
+            services.release(_task(request, pk, for_change=True), user=request.user, request=request)
+        )
 
 
 class CompleteIn(Schema):
@@ -185,7 +197,7 @@ class CompleteIn(Schema):
 def complete(request: HttpRequest, pk: int, payload: CompleteIn):
     with forbidden_as_403():
         done = services.complete_task(
-            _task(request, pk),
+            _task(request, pk, for_change=True),
             user=request.user,
             outcome=payload.outcome,
             opinion=payload.opinion,
@@ -194,22 +206,22 @@ def complete(request: HttpRequest, pk: int, payload: CompleteIn):
             address=payload.address,
             request=request,
         )
-    return _task_out(
-        Task.objects.select_related("application__implementation__basic_item", "department", "assignee").get(
-            pk=done.pk
-        )
+    return _task_out(done)  # carries its locked case, as completed
+
+
+def _process_out(app: Application, *, changed: bool = True) -> dict:
+    """``changed``: a service has changed the case since it was read (reads it again)."""
+    if changed:
+        app.refresh_from_db()
+    tasks = list(
+        annotate_light(
+            Task.objects.filter(application=app).select_related("department", "assignee"),
+            "due_date",
+            paused_field="application__paused_on",
+        ).order_by("id")
     )
-
-
-def _process_out(app: Application) -> dict:
-    app.refresh_from_db()
-    tasks_qs = annotate_light(
-        Task.objects.filter(application=app).select_related(
-            "application__implementation__basic_item", "department", "assignee"
-        ),
-        "due_date",
-        paused_field="application__paused_on",
-    ).order_by("id")
+    for task in tasks:
+        task.application = app  # their case, already read
     return {
         "case_number": app.case_number,
         "status": app.status,
@@ -223,7 +235,7 @@ def _process_out(app: Application) -> dict:
         "paused_working_days": app.paused_working_days,
         "extension_days": app.extension_days,
         "decision": app.decision,
-        "tasks": [_task_out(t) for t in tasks_qs],
+        "tasks": [_task_out(t) for t in tasks],
         "pauses": [
             {
                 "kind": p.kind,
@@ -262,7 +274,7 @@ def _process_out(app: Application) -> dict:
 
 @router.get("/cases/{pk}", response=ProcessOut, auth=AUTH, summary="办件审批过程（环节、暂停、延期、结果）")
 def process(request: HttpRequest, pk: int):
-    return _process_out(_case(request, pk))
+    return _process_out(_case(request, pk), changed=False)
 
 
 class PauseIn(Schema):

@@ -23,6 +23,7 @@ import datetime as dt
 import math
 
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -35,6 +36,7 @@ from tongban.cases.hooks import application_completed
 from tongban.cases.models import Application, Decision, Status
 from tongban.cases.notify import notify
 from tongban.cases.services import record_case_event, state_change
+from tongban.core.generations import Generation
 from tongban.core.models import Organisation
 from tongban.core.workdays import add_working_days, shared_calendar, working_days_between
 from tongban.workflow import defaults, delivery, results
@@ -104,13 +106,37 @@ def default_version() -> ProcessVersion:
             note="内置默认流程",
             published_at=timezone.now(),
         )
+    version.definition = definition
     return version
 
 
+#: Which version each definition has published, kept in the cache (every acceptance asks, and
+#: it changes only when a version is published or retired: ``PUBLISHED`` is bumped by the
+#: receivers in ``tongban.workflow.receivers``). A publication commits in the definition
+#: editor's own transaction, which accepts no case, so no uncommitted version is ever pinned.
+PUBLISHED = Generation("process-published")
+PUBLISHED_CACHE_SECONDS = 3600
+
+
 def version_for(implementation) -> ProcessVersion:
-    """The published version a newly accepted case of ``implementation`` pins."""
-    if implementation.process_id:
-        version = implementation.process.published
+    """The published version a newly accepted case of ``implementation`` pins (with its
+    definition), from the cache when nothing was published since."""
+    key = f"workflow:published:{PUBLISHED.current()}:{implementation.process_id or 0}"
+    version = cache.get(key)
+    if version is None:
+        version = _published_version(implementation.process_id)
+        cache.set(key, version, PUBLISHED_CACHE_SECONDS)
+    return version
+
+
+def _published_version(process_id: int | None) -> ProcessVersion:
+    if process_id:
+        version = (
+            ProcessVersion.objects.filter(definition_id=process_id, status=ProcessVersion.State.PUBLISHED)
+            .select_related("definition")
+            .order_by("-number")
+            .first()
+        )
         if version is not None:
             return version
     return default_version()
@@ -242,7 +268,8 @@ def _cancel(tasks: QuerySet, app: Application, *, actor, reason: str) -> None:
 
 
 def start_process(app: Application, *, actor, request=None) -> None:
-    """Called by acceptance inside its transaction (the application row is locked)."""
+    """Called by acceptance inside its transaction (the application row is locked). The
+    acceptance saves the case once, when it has its number: no full-row write here."""
     if app.process_version_id:
         return
     version = version_for(app.implementation)
@@ -251,7 +278,6 @@ def start_process(app: Application, *, actor, request=None) -> None:
     app.promised_limit_days = app.version.promised_limit_days
     recompute_deadlines(app)
     app.status = Status.IN_PROGRESS
-    app.save()
     record_case_event(
         app,
         "process_started",
@@ -274,7 +300,11 @@ def _lock_pair(task: Task | int) -> tuple[Application, Task]:
         pk, app_id = task.pk, task.application_id  # a task never moves to another case
     # Always application first, then task: one lock order, no deadlocks.
     app = _lock_app(app_id)
-    locked = Task.objects.select_for_update(of=("self",)).select_related("department").get(pk=pk)
+    locked = (
+        Task.objects.select_for_update(of=("self",))
+        .select_related("department", "region", "assignee")
+        .get(pk=pk)
+    )
     locked.application = app  # the same row, already read: answers need its item without a query
     return app, locked
 
@@ -395,7 +425,17 @@ def complete_task(
         task.outcome = outcome
         task.opinion = opinion
         task.return_to = return_to if outcome == Outcome.RETURN else ""
-        task.save()
+        task.save(
+            update_fields=[
+                "status",
+                "assignee",
+                "claimed_at",
+                "completed_at",
+                "outcome",
+                "opinion",
+                "return_to",
+            ]
+        )
         data = {"task": task.pk, "step": task.name, "outcome": outcome, "department": task.department.name}
 
         if outcome == Outcome.RETURN:
@@ -516,7 +556,7 @@ def _lock_app(app: Application | int) -> Application:
     pk = app if isinstance(app, int) else app.pk
     return (
         Application.objects.select_for_update(of=("self",))  # PostgreSQL: no FOR UPDATE on outer joins
-        .select_related("implementation__basic_item", "version", "department", "process_version")
+        .select_related("implementation__basic_item", "version", "department", "process_version", "region")
         .get(pk=pk)
     )
 
@@ -531,7 +571,7 @@ def can_manage_case(user, app: Application) -> bool:
         return False
     if scope.can_change(app, region_field="region", department_field="department"):
         return True
-    return any(can_handle(user, t) for t in _open_tasks(app).select_related("department"))
+    return any(can_handle(user, t) for t in _open_tasks(app).select_related("department", "region"))
 
 
 def _require_manager(user, app: Application) -> None:

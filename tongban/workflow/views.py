@@ -28,7 +28,7 @@ WORKFLOW_ROLES = ("approver", "department_head", "window_clerk", "system_admin")
 
 def _task_for(user, pk: int) -> Task:
     task = (
-        Task.objects.select_related("application__implementation__basic_item", "department")
+        Task.objects.select_related("application__implementation__basic_item", "department", "region")
         .filter(pk=pk)
         .first()
     )
