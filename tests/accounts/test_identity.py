@@ -17,7 +17,13 @@ from tongban.accounts.models import Role
 
 pytestmark = pytest.mark.django_db
 
-IDENTITY_TABLES = ("accounts_staffprofile", "accounts_roleassignment", "auth_permission", "django_session")
+IDENTITY_TABLES = (
+    "accounts_staffprofile",
+    "accounts_roleassignment",
+    "auth_permission",
+    "django_session",
+    "otp_totp_totpdevice",
+)
 
 
 @pytest.fixture
@@ -78,3 +84,30 @@ def test_a_granted_role_counts_on_the_next_request(department, admin):
 def test_a_deactivated_account_loses_its_session_and_scope(browser, admin, clerk):
     staffing.set_staff_active(actor=admin, profile=clerk.staff_profile, active=False, reason="离职")
     assert browser.get("/api/cases/queue").status_code in (401, 403)
+
+
+def test_a_removed_two_factor_device_stops_verifying_the_session(browser, clerk):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    TOTPDevice.objects.filter(user=clerk).delete()  # an administrator resets the clerk's 2FA
+    refused = browser.get("/api/cases/queue")
+    assert refused.status_code == 403 and refused.json()["code"] == "otp-required"
+
+
+def test_an_unconfirmed_device_stops_verifying_the_session(browser, clerk):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    for device in TOTPDevice.objects.filter(user=clerk):
+        device.confirmed = False
+        device.save()
+    assert browser.get("/api/cases/queue").json()["code"] == "otp-required"
+
+
+def test_the_cached_device_carries_no_totp_secret(browser, clerk):
+    from django.core.cache import cache
+
+    from tongban.accounts.identity import _device_key
+
+    (device,) = clerk.totpdevice_set.all()
+    cached = cache.get(_device_key(device.persistent_id))
+    assert cached is not None and cached.pk == device.pk and cached.key == "" and device.key

@@ -7,4 +7,6 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from tongban.accounts import checks, signals  # noqa: F401  (registers checks and signal handlers)
+        from tongban.accounts import checks, identity, signals  # noqa: F401  (registers checks and signal handlers)
+
+        identity.connect_device_models()

@@ -17,15 +17,26 @@ transaction commits, so a snapshot read from the database between the change and
 dropped as well. The user row itself
 (``is_active``, ``is_superuser``, the session version of "log out everywhere") is still read from
 the database on every request and is part of the key.
+
+The two-factor device a staff session was verified with (django-otp keeps its id in the session
+and read the device row on every request) is cached too, under its own key (``otp_device``):
+saving or deleting any device deletes that key, at once and again after the commit, so a device
+removed by an administrator stops verifying the session on its next request. The cached copy
+only tells the middleware which confirmed device of which user verified the session; tokens are
+always checked against the device row read afresh (the login step does not go through here),
+and the copy is kept without its TOTP secret.
 """
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.core.cache import cache
+from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from tongban.accounts import scope
@@ -88,6 +99,44 @@ def prime(user: User) -> None:
         user._user_perm_cache = set(found["user_perms"])
         user._group_perm_cache = set(found["group_perms"])
         user._perm_cache = user._user_perm_cache | user._group_perm_cache
+
+
+def _device_key(persistent_id: str) -> str:
+    return f"tongban:otp-device:{persistent_id}"
+
+
+def otp_device(persistent_id: str, load: Callable[[], Any]) -> Any:
+    """The device named by ``persistent_id`` (``load`` reads it when it is not cached)."""
+    if not settings.IDENTITY_CACHE:
+        return load()
+    device = cache.get(_device_key(persistent_id))
+    if device is None:
+        device = load()
+        if device is not None:
+            kept = copy.copy(device)
+            if hasattr(kept, "key"):
+                kept.key = ""  # the TOTP secret never goes to the cache
+            cache.set(_device_key(persistent_id), kept, TTL_SECONDS)
+    return device
+
+
+def forget_device(sender, instance, **kwargs: Any) -> None:
+    """Any save or delete of a two-factor device drops its cached copy."""
+    key = _device_key(instance.persistent_id)
+    cache.delete(key)
+    transaction.on_commit(lambda: cache.delete(key))
+
+
+def connect_device_models() -> None:
+    """Called from ``AccountsConfig.ready`` (every installed django-otp device model)."""
+    from django.apps import apps
+    from django_otp.models import Device
+
+    for model in apps.get_models():
+        if issubclass(model, Device):
+            label = model._meta.label
+            post_save.connect(forget_device, sender=model, dispatch_uid=f"identity-device-save-{label}")
+            post_delete.connect(forget_device, sender=model, dispatch_uid=f"identity-device-delete-{label}")
 
 
 for _model in (StaffProfile, RoleAssignment, Region, Group):

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
+from django_otp.middleware import OTPMiddleware as BaseOTPMiddleware
 
 from tongban.accounts import identity
 
@@ -36,6 +37,15 @@ def requires_otp(user) -> bool:
         cached = StaffProfile.objects.filter(user=user, is_active=True).exists()
         user._tongban_is_staff = cached
     return cached
+
+
+class OTPMiddleware(BaseOTPMiddleware):
+    """django-otp's middleware, with the session's verified device from the identity cache."""
+
+    def _device_from_persistent_id(self, persistent_id: str):
+        return identity.otp_device(
+            persistent_id, lambda: super(OTPMiddleware, self)._device_from_persistent_id(persistent_id)
+        )
 
 
 class IdentityMiddleware:

@@ -237,10 +237,10 @@ INSTALLED_APPS += [
 # delegation) needs both; axes must be last so it sees the final response.
 MIDDLEWARE.insert(
     MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
-    "django_otp.middleware.OTPMiddleware",
+    "tongban.accounts.middleware.OTPMiddleware",  # django-otp's, the device from the identity cache
 )
 MIDDLEWARE.insert(
-    MIDDLEWARE.index("django_otp.middleware.OTPMiddleware") + 1,
+    MIDDLEWARE.index("tongban.accounts.middleware.OTPMiddleware") + 1,
     "tongban.accounts.middleware.IdentityMiddleware",
 )
 MIDDLEWARE.append("axes.middleware.AxesMiddleware")
