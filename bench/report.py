@@ -187,6 +187,24 @@ def markdown(result: dict) -> str:
             f"{phases['mixed']['total']['p95_ms']} | {phases['mixed']['total']['p99_ms']} | "
             f"{phases['mixed']['total']['errors']} |"
         )
+    with_cpu = {name: p for name, p in phases.items() if isinstance(p, dict) and p.get("cpu")}
+    if with_cpu:
+        from bench.cpu import GROUPS
+
+        lines += [
+            "",
+            "Where the machine's CPU went in each phase (CPU ms per request, from /proc; bench/cpu.py):",
+            "",
+            "| phase | req/s | busy cores | " + " | ".join(GROUPS) + " |",
+            "|---|---|---|" + "---|" * len(GROUPS),
+        ]
+        for name, p in with_cpu.items():
+            per = p["cpu"]["ms_per_request"]
+            lines.append(
+                f"| {name} | {p['total']['rps']} | {p['cpu']['busy_cores']} | "
+                + " | ".join(str(per.get(g)) for g in GROUPS)
+                + " |"
+            )
     scale = result.get("scale", {})
     if scale.get("sizes"):
         labels = list(scale["sizes"])

@@ -33,7 +33,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # `python bench/run.py`
     sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
-from bench import ceilings, profiling, report, server
+from bench import ceilings, cpu, profiling, report, server
 from bench.common import (
     BENCH_DB,
     PYTHON,
@@ -118,6 +118,7 @@ def load_run(
     pool: list,
     extra: list[str] = (),
     cases: list | None = None,
+    classify: cpu.Classify | None = None,
 ) -> dict:
     pool_file = VAR / "pool.json"
     pool_file.write_text(json.dumps(pool))
@@ -125,31 +126,34 @@ def load_run(
     cases_file.write_text(json.dumps(cases or []))
     out = VAR / f"load-{phase}.json"
     commits0 = ceilings.commits()
-    run_module(
-        "load",
-        "run",
-        "--fixture",
-        str(files["fixture"]),
-        "--sessions",
-        str(files["sessions"]),
-        "--pool",
-        str(pool_file),
-        "--cases",
-        str(cases_file),
-        "--phase",
-        phase,
-        "--duration",
-        str(seconds),
-        "--concurrency",
-        str(concurrency),
-        "--out",
-        str(out),
-        *extra,
-        env=bench_env(),
-    )
+    sampler = cpu.CpuSampler(classify or (lambda pid, ppid, comm: None))
+    with sampler:
+        run_module(
+            "load",
+            "run",
+            "--fixture",
+            str(files["fixture"]),
+            "--sessions",
+            str(files["sessions"]),
+            "--pool",
+            str(pool_file),
+            "--cases",
+            str(cases_file),
+            "--phase",
+            phase,
+            "--duration",
+            str(seconds),
+            "--concurrency",
+            str(concurrency),
+            "--out",
+            str(out),
+            *extra,
+            env=bench_env(),
+        )
     time.sleep(1.2)  # pg_stat_database is flushed about once a second
     result = json.loads(out.read_text(encoding="utf-8"))
     result["db_commits_per_s"] = round((ceilings.commits() - commits0) / result["elapsed_s"], 1)
+    result["cpu"] = sampler.result(result["total"]["requests"])
     result["file"] = str(out)
     t = result["total"]
     log(
@@ -159,6 +163,28 @@ def load_run(
     for sample in result.get("error_samples", [])[:3]:
         log(f"    error: {sample}")
     return result
+
+
+def classifier(srv: server.Server) -> cpu.Classify:
+    """Process groups for the CPU split of a load phase (bench/cpu.py)."""
+
+    def classify(pid: int, ppid: int, comm: str) -> str | None:
+        if srv.web is not None and srv.web.pid in (pid, ppid):
+            return "web workers"
+        if srv.huey is not None and pid == srv.huey.pid:
+            return "Huey worker"
+        if comm.startswith("postgres"):
+            return "PostgreSQL"
+        if comm.startswith("redis-server"):
+            return "Redis"
+        try:
+            if b"bench.load" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                return "load generator"
+        except OSError:
+            pass
+        return None
+
+    return classify
 
 
 def integrity(phase: str, result: dict) -> dict:
@@ -252,7 +278,10 @@ def main(argv: list[str] | None = None) -> int:
             logins = json.loads(files["sessions"].read_text(encoding="utf-8")).get("login", {})
             result["logins"] = logins
             log("framework ceiling (/healthz)")
-            result["phases"]["trivial"] = load_run("trivial", cfg["trivial"], args.concurrency, files, [])
+            classify = classifier(srv)
+            result["phases"]["trivial"] = load_run(
+                "trivial", cfg["trivial"], args.concurrency, files, [], classify=classify
+            )
             for phase in ("mixed", "submissions", "acceptances", "task_completions"):
                 if phase == "task_completions":
                     ok, why = workflow_available()
@@ -261,7 +290,7 @@ def main(argv: list[str] | None = None) -> int:
                         result["not_available"].append(f"task completions ({why})")
                         continue
                 log(f"load phase: {phase}")
-                r = load_run(phase, cfg[phase], args.concurrency, files, pool, cases=cases)
+                r = load_run(phase, cfg[phase], args.concurrency, files, pool, cases=cases, classify=classify)
                 pool, cases = r.pop("pool_left"), r.pop("cases_left")
                 result["phases"][phase] = r
                 result["integrity"][phase] = integrity(phase, r)
@@ -272,7 +301,14 @@ def main(argv: list[str] | None = None) -> int:
             if spy is not None:
                 log("profiled mixed phase (py-spy on all workers)")
                 r = load_run(
-                    "mixed", cfg["profile"], args.concurrency, files, pool, ["--seed", "7"], cases=cases
+                    "mixed",
+                    cfg["profile"],
+                    args.concurrency,
+                    files,
+                    pool,
+                    ["--seed", "7"],
+                    cases=cases,
+                    classify=classify,
                 )
                 pool, cases = r.pop("pool_left"), r.pop("cases_left")
                 _, err = spy[0].communicate(timeout=cfg["profile"] + 60)
@@ -338,6 +374,15 @@ def run_scale(cfg: dict, result: dict) -> dict:
 def bottleneck(result: dict) -> str:
     """The biggest bottleneck, stated from the measurements (profile categories + per-kind latency)."""
     parts = []
+    mixed_cpu = result.get("phases", {}).get("mixed", {}).get("cpu")
+    if mixed_cpu:
+        share = mixed_cpu["share"]
+        ranked = sorted((g for g in share if share[g] is not None), key=lambda g: -share[g])
+        parts.append(
+            f"the machine was {mixed_cpu['busy_cores']} cores busy during mixed load, "
+            + ", ".join(f"{g} {share[g]}%" for g in ranked[:4])
+            + " of it"
+        )
     prof = result.get("profile", {})
     cats = [c for c in prof.get("categories", []) if c[0] != "gunicorn / WSGI"]
     if cats:

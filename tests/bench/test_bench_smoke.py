@@ -22,6 +22,7 @@ MODULES = [
     "bench.profiling",
     "bench.setup_data",
     "bench.catalogue",
+    "bench.cpu",
     "bench.run",
 ]
 
@@ -107,7 +108,11 @@ def test_report_renders_ratios_and_not_available(tmp_path, monkeypatch):
         "db_ceiling": {"tool": "pgbench", "tps": 1000},
         "phases": {
             "trivial": _phase(200),
-            "mixed": {**_phase(100), "db_commits_per_s": 300},
+            "mixed": {
+                **_phase(100),
+                "db_commits_per_s": 300,
+                "cpu": {"busy_cores": 1.9, "ms_per_request": {"web workers": 11.5, "PostgreSQL": 4.2}},
+            },
             "task_completions": {"not_available": True, "why": "no workflow"},
         },
         "scale": {
@@ -126,3 +131,22 @@ def test_report_renders_ratios_and_not_available(tmp_path, monkeypatch):
     assert "| mixed load throughput | 100 req/s | 200 req/s | 0.5 | ≥ 0.40 | yes |" in text
     assert "task completions alone | not available" in text
     assert "| probe | 10 | 12 | 1.2 |" in text
+    assert "| mixed | 100 | 1.9 | 11.5 | 4.2 | None |" in text
+
+
+def test_cpu_sampler_counts_a_busy_process_in_its_group():
+    import subprocess
+    import sys
+
+    from bench.cpu import CpuSampler
+
+    burn = "import time\nt = time.process_time()\nwhile time.process_time() - t < 1.2:\n    pass"
+    child = subprocess.Popen([sys.executable, "-c", burn])
+    sampler = CpuSampler(lambda pid, ppid, comm: "web workers" if pid == child.pid else None, interval=0.1)
+    with sampler:
+        child.wait()
+    result = sampler.result(requests=10)
+    assert result["cpu_s"]["web workers"] >= 0.8  # sampled up to its last tenth of a second
+    per_request = result["ms_per_request"]["web workers"]
+    assert per_request == pytest.approx(100 * result["cpu_s"]["web workers"], abs=1)
+    assert result["cpu_s"]["PostgreSQL"] == 0.0

@@ -18,9 +18,9 @@ pytestmark = pytest.mark.django_db
 #: Steady state on PostgreSQL (SQLite has no row locks: fewer); savepoints are not counted.
 #: Before the write-path changes of bench/README.md an acceptance took 49, a submission 21;
 #: 23 before the narrow access read, the cached process version and two-factor device and the
-#: single case save.
+#: single case save; a submission 17 before a published version's situations and form were cached.
 ACCEPT_BUDGET = 19
-SUBMIT_BUDGET = 17
+SUBMIT_BUDGET = 14
 
 
 def _submitted(impl, person):

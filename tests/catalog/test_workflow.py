@@ -154,6 +154,28 @@ def test_situations_give_the_exact_list(item):
         services.evaluate_situations(version, {"agent": "maybe"})
 
 
+def test_a_published_versions_situations_and_form_are_read_once_until_the_catalogue_changes(item):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tongban.catalog.forms_schema import compose_schema
+
+    version = item.published_version
+    services.evaluate_situations(version, {"agent": "no"})
+    compose_schema(version)
+    with CaptureQueriesContext(connection) as ctx:
+        own = services.evaluate_situations(version, {"agent": "no", "premises": "own"})
+        compose_schema(version)
+    assert ctx.captured_queries == [] and "营业执照" in [m.name for m in own.materials]
+
+    with pytest.raises(ValidationError, match="不可修改"):  # why the cache needs no invalidation
+        version.materials.get(name="营业执照").save()
+    item.organisation.save()  # still: any catalogue save starts a new generation, read again
+    with CaptureQueriesContext(connection) as ctx:
+        services.evaluate_situations(version, {"agent": "no", "premises": "own"})
+    assert ctx.captured_queries
+
+
 def test_an_invalid_code_blocks_submission(item, people):
     # A code can only go wrong through a bad data load or a changed credit code; the rule catches it.
     from tongban.catalog.models import ItemImplementation

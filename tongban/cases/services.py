@@ -31,7 +31,8 @@ from tongban.cases.models import Application, CaseEvent, Channel, CorrectionNoti
 from tongban.cases.notify import notify
 from tongban.cases.numbering import next_case_number
 from tongban.catalog.forms_schema import validate_submission
-from tongban.catalog.services import evaluate_situations
+from tongban.catalog.models import Material
+from tongban.catalog.services import evaluate_situations, situation_parts
 from tongban.core.audit import audit_entry
 from tongban.core.identifiers import mask_mobile, mask_resident_id
 from tongban.core.models import AuditEvent
@@ -424,12 +425,21 @@ def save_draft(
     return app
 
 
+def _material_of(app: Application, material_id: int | str) -> Material | None:
+    """One of the case's catalogue materials (the version's list is cached once published)."""
+    try:
+        wanted = int(material_id)
+    except (TypeError, ValueError):
+        return None
+    return next((m for m in situation_parts(app.version)[1] if m.pk == wanted), None)
+
+
 def upload_material(app: Application, material_id: int, upload: UploadedFile, *, by=None) -> MaterialFile:
     checked = uploads.check_file(upload)
     with state_change():
         app = _lock(app)
         _check_transition(app, "edit")
-        material = app.version.materials.filter(pk=material_id).first()
+        material = _material_of(app, material_id)
         if material is None:
             raise ValidationError("该事项没有这项材料。", code="material-unknown")
         app.files.filter(material=material, superseded=False).update(superseded=True)
@@ -452,7 +462,7 @@ def commit_material(app: Application, material_id: int, *, by=None) -> MaterialF
     with state_change():
         app = _lock(app)
         _check_transition(app, "edit")
-        material = app.version.materials.filter(pk=material_id).first()
+        material = _material_of(app, material_id)
         if material is None:
             raise ValidationError("该事项没有这项材料。", code="material-unknown")
         if not material.commitment_allowed:

@@ -23,6 +23,7 @@ class CatalogConfig(AppConfig):
 
         from tongban.catalog.models import (
             Fee,
+            FieldSet,
             HandlingItem,
             ItemVersion,
             Material,
@@ -35,6 +36,7 @@ class CatalogConfig(AppConfig):
 
         shown_on_pages = [ItemImplementation, ItemVersion, BasicItem, Synonym, Material, ProcessStep, Fee]
         shown_on_pages += [HandlingItem, SituationQuestion, SituationOption, Organisation, Region]
+        shown_on_pages += [FieldSet]  # the forms of published versions are cached under PAGES too
         for model in shown_on_pages:
             label = model.__name__
             post_save.connect(PAGES.bump, sender=model, dispatch_uid=f"catalog-pages-save-{label}")

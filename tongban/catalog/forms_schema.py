@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import jsonschema
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 
 PREFILL_ATTRIBUTES = {
@@ -32,6 +33,23 @@ PREFILL_ATTRIBUTES = {
 
 
 def compose_schema(version) -> dict[str, Any]:
+    """The version's whole form: its field sets and its own fields, checked. A published
+    version's form comes from the cache (every draft save, submission and answer about a case
+    asks); the key carries ``queries.PAGES``, bumped by any catalogue or field-set save."""
+    from tongban.catalog.models import ItemVersion
+    from tongban.catalog.queries import PAGE_CACHE_SECONDS, PAGES
+
+    if version.status != ItemVersion.Status.PUBLISHED:
+        return _compose_schema(version)
+    key = f"catalog:form:{PAGES.current()}:{version.pk}"
+    composed = cache.get(key)
+    if composed is None:
+        composed = _compose_schema(version)  # an invalid form raises, and is not kept
+        cache.set(key, composed, PAGE_CACHE_SECONDS)
+    return composed
+
+
+def _compose_schema(version) -> dict[str, Any]:
     from tongban.catalog.models import FieldSet
 
     properties: dict[str, Any] = {}

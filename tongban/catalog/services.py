@@ -8,6 +8,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
@@ -475,10 +476,30 @@ class Guidance:
     unanswered: list[SituationQuestion] = field(default_factory=list)
 
 
+def situation_parts(version: ItemVersion) -> tuple[list[SituationQuestion], list[Material]]:
+    """The version's questions (with their options) and materials (with their proofs). A
+    published version never changes, so its parts come from the cache (every draft save, upload
+    and submission asks); the key also carries ``queries.PAGES``, bumped by any catalogue save."""
+    if version.status != ItemVersion.Status.PUBLISHED:
+        return _read_situation_parts(version)
+    key = f"catalog:situations:{queries.PAGES.current()}:{version.pk}"
+    parts = cache.get(key)
+    if parts is None:
+        parts = _read_situation_parts(version)
+        cache.set(key, parts, queries.PAGE_CACHE_SECONDS)
+    return parts
+
+
+def _read_situation_parts(version: ItemVersion) -> tuple[list[SituationQuestion], list[Material]]:
+    return list(version.questions.prefetch_related("options")), list(
+        version.materials.select_related("proof")
+    )
+
+
 def evaluate_situations(version: ItemVersion, answers: dict[str, str]) -> Guidance:
     """The exact material list for the answers given. Unanswered questions are listed; materials
     that depend on them are left out until answered."""
-    questions = list(version.questions.prefetch_related("options"))
+    questions, all_materials = situation_parts(version)
     by_key = {q.key: q for q in questions}
     chosen: set[str] = set()
     conditions: list[str] = []
@@ -498,7 +519,7 @@ def evaluate_situations(version: ItemVersion, answers: dict[str, str]) -> Guidan
         extra_visits += option.extra_visits
     materials = [
         m
-        for m in version.materials.select_related("proof")
+        for m in all_materials
         if m.requirement == Material.Requirement.ALWAYS or chosen.intersection(m.condition_keys())
     ]
     return Guidance(
