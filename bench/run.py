@@ -55,11 +55,11 @@ MODES = {
         "submissions": 10,
         "acceptances": 10,
         "task_completions": 10,
-        "profile": 8,
+        "profile": 6,
         "pgbench": 8,
         "sizes": [("100k", 100_000)],
         "rounds": 30,
-        "accept_pool": 2000,
+        "accept_pool": 1200,  # ~40 acceptances/s for 10 s, plus the mixed phase's
     },
     "full": {
         "trivial": 30,
@@ -260,6 +260,7 @@ def main(argv: list[str] | None = None) -> int:
             cases = fixture.get("running_cases", [])
             reset_progress_throttle()
             srv.wait_ready()
+            result["setup_tasks_drained"] = srv.wait_queue_drained()
             log("database ceiling (pgbench)")
             result["db_ceiling"] = ceilings.db_ceiling(cfg["pgbench"], clients=args.concurrency)
             log(f"  {result['db_ceiling']['tps']} tps")

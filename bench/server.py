@@ -75,6 +75,28 @@ class Server:
                 httpx.get(f"{BASE_URL}{path}", headers={"X-Forwarded-Proto": "https"}, timeout=30)
         log(f"server up: gunicorn pid {self.web.pid} workers {self.worker_pids()}, huey pid {self.huey.pid}")
 
+    def wait_queue_drained(self, timeout: float = 600) -> int:
+        """Until the Huey queue is empty (the setup's submissions queue one SMS each): a backlog
+        would be worked off during the measured phases and count against them. Returns the
+        number of tasks that were pending at the start."""
+        code = (
+            "import django; django.setup(); from huey.contrib.djhuey import HUEY; print(HUEY.pending_count())"
+        )
+
+        def pending() -> int:
+            out = subprocess.run(
+                [PYTHON, "-c", code], cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=60
+            )
+            return int(out.stdout.strip().splitlines()[-1])
+
+        first = left = pending()
+        deadline = time.time() + timeout
+        while left and time.time() < deadline:
+            time.sleep(2)
+            left = pending()
+        log(f"Huey queue: {first} tasks pending after the setup, {left} left")
+        return first
+
     def worker_pids(self) -> list[int]:
         if self.web is None:
             return []
