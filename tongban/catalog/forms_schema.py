@@ -42,11 +42,8 @@ def compose_schema(version) -> dict[str, Any]:
     if version.status != ItemVersion.Status.PUBLISHED:
         return _compose_schema(version)
     key = f"catalog:form:{PAGES.current()}:{version.pk}"
-    composed = cache.get(key)
-    if composed is None:
-        composed = _compose_schema(version)  # an invalid form raises, and is not kept
-        cache.set(key, composed, PAGE_CACHE_SECONDS)
-    return composed
+    # An invalid form raises, and is not kept.
+    return cache.get_or_set(key, lambda: _compose_schema(version), PAGE_CACHE_SECONDS)
 
 
 def _compose_schema(version) -> dict[str, Any]:

@@ -483,11 +483,7 @@ def situation_parts(version: ItemVersion) -> tuple[list[SituationQuestion], list
     if version.status != ItemVersion.Status.PUBLISHED:
         return _read_situation_parts(version)
     key = f"catalog:situations:{queries.PAGES.current()}:{version.pk}"
-    parts = cache.get(key)
-    if parts is None:
-        parts = _read_situation_parts(version)
-        cache.set(key, parts, queries.PAGE_CACHE_SECONDS)
-    return parts
+    return cache.get_or_set(key, lambda: _read_situation_parts(version), queries.PAGE_CACHE_SECONDS)
 
 
 def _read_situation_parts(version: ItemVersion) -> tuple[list[SituationQuestion], list[Material]]:

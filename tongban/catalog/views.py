@@ -143,11 +143,9 @@ def _published_or_404(code: str) -> ItemImplementation:
     """The published item (with its basic item, department, region and version), kept like the
     guide's body: its wide join cost a guide page half its time."""
     key = f"catalog:published-item:{queries.PAGES.current()}:{code}"
-    impl = cache.get(key)
-    if impl is None:
-        impl = get_object_or_404(queries.published(), code=code)
-        cache.set(key, impl, queries.PAGE_CACHE_SECONDS)
-    return impl
+    return cache.get_or_set(
+        key, lambda: get_object_or_404(queries.published(), code=code), queries.PAGE_CACHE_SECONDS
+    )
 
 
 def _qr_data_uri(request: HttpRequest, impl: ItemImplementation) -> str:

@@ -122,11 +122,9 @@ def version_for(implementation) -> ProcessVersion:
     """The published version a newly accepted case of ``implementation`` pins (with its
     definition), from the cache when nothing was published since."""
     key = f"workflow:published:{PUBLISHED.current()}:{implementation.process_id or 0}"
-    version = cache.get(key)
-    if version is None:
-        version = _published_version(implementation.process_id)
-        cache.set(key, version, PUBLISHED_CACHE_SECONDS)
-    return version
+    return cache.get_or_set(
+        key, lambda: _published_version(implementation.process_id), PUBLISHED_CACHE_SECONDS
+    )
 
 
 def _published_version(process_id: int | None) -> ProcessVersion:
