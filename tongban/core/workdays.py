@@ -89,7 +89,7 @@ class WorkdayResult:
 
 #: Names the committed calendar kept by every process (``_committed_tables``).
 GENERATION = Generation("calendar")
-_tables: tuple[int, frozenset[int], dict[date, str], list[date]] | None = None
+_tables: tuple[str, frozenset[int], dict[date, str], list[date]] | None = None
 
 
 def _committed_tables() -> tuple[frozenset[int], dict[date, str], list[date]] | None:
