@@ -19,7 +19,7 @@ from pathlib import Path
 
 TICK = os.sysconf("SC_CLK_TCK")
 #: ``classify(pid, parent pid, command name)`` → group name, or None for "other".
-Classify = Callable[[int, int, str], "str | None"]
+Classify = Callable[[int, int, str], str | None]
 GROUPS = ("web workers", "PostgreSQL", "Huey worker", "Redis", "load generator", "other")
 
 
