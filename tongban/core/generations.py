@@ -8,17 +8,30 @@ Every generation also carries one shared epoch, which ``bump_all`` moves after `
 (post_migrate): a database created or restored next to a cache that outlived the old one must
 not be answered from it (a cached process version of the old database would be pinned by the
 next acceptance and fail its foreign key).
+
+Within a request (``once_per_request``, opened by a middleware) every number is read at most
+once, all of them in the first round trip: a clerk's acceptance asked Redis four times (identity,
+calendar, process versions, catalogue). A bump in the request drops its number from the
+request's copy, so the request sees its own changes; other processes' bumps count from the next
+request, as an entry read a moment earlier would.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.core.cache import cache
 from django.db import transaction
 
 EPOCH_KEY = "tongban:generation:epoch"
+#: Every generation's key: a request reads them all in its first round trip.
+_KEYS: set[str] = set()
+#: The numbers read in the current request (``once_per_request``); None outside one.
+_request_numbers: ContextVar[dict[str, Any] | None] = ContextVar("tongban_generations", default=None)
 
 
 def _never_used() -> int:
@@ -32,20 +45,43 @@ def _increment(key: str) -> None:
         cache.incr(key)
     except ValueError:  # the cache was emptied
         cache.set(key, _never_used(), timeout=None)
+    numbers = _request_numbers.get()
+    if numbers is not None:
+        numbers.pop(key, None)  # this request reads its own bump
+
+
+def _read(keys: list[str]) -> dict[str, Any]:
+    found = cache.get_many(keys)
+    for key in keys:
+        if key not in found:
+            cache.add(key, _never_used(), timeout=None)
+            found[key] = cache.get(key, 0)
+    return found
+
+
+@contextmanager
+def once_per_request() -> Iterator[None]:
+    """Inside, each generation number is read at most once (see the module's docstring)."""
+    token = _request_numbers.set({})
+    try:
+        yield
+    finally:
+        _request_numbers.reset(token)
 
 
 class Generation:
     def __init__(self, name: str) -> None:
         self.key = f"tongban:generation:{name}"
+        _KEYS.add(self.key)
 
     def current(self) -> str:
-        """``"<epoch>.<number>"`` (one cache round trip)."""
-        found = cache.get_many([EPOCH_KEY, self.key])
-        for key in (EPOCH_KEY, self.key):
-            if key not in found:
-                cache.add(key, _never_used(), timeout=None)
-                found[key] = cache.get(key, 0)
-        return f"{found[EPOCH_KEY]}.{found[self.key]}"
+        """``"<epoch>.<number>"`` (one cache round trip, none when this request has read it)."""
+        numbers = _request_numbers.get()
+        if numbers is None:
+            numbers = _read([EPOCH_KEY, self.key])
+        elif EPOCH_KEY not in numbers or self.key not in numbers:
+            numbers.update(_read([EPOCH_KEY, self.key, *(_KEYS - numbers.keys() - {self.key})]))
+        return f"{numbers[EPOCH_KEY]}.{numbers[self.key]}"
 
     def bump(self, **kwargs: Any) -> None:
         """Every entry keyed with the current number is stale (usable as a signal receiver)."""

@@ -1,5 +1,5 @@
-"""Request id, content-security policy, one working-day calendar per request and the 适老化
-display preference."""
+"""Request id, cache generation numbers read once per request, content-security policy, one
+working-day calendar per request and the 适老化 display preference."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
+from tongban.core.generations import once_per_request
 from tongban.core.logging import request_id_var
 from tongban.core.workdays import shared_calendar
 
@@ -34,6 +35,17 @@ class RequestIdMiddleware:
             request_id_var.reset(token)
         response["X-Request-ID"] = request_id
         return response
+
+
+class GenerationsOncePerRequestMiddleware:
+    """Each cache generation number read at most once per request (``tongban.core.generations``)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        with once_per_request():
+            return self.get_response(request)
 
 
 class SharedCalendarMiddleware:
