@@ -49,6 +49,16 @@ def test_the_operations_the_platform_uses(redis_cache):
         redis_cache.incr("missing")
 
 
+def test_incr_keeps_the_expiry_and_never_creates_a_key(redis_cache):
+    redis_cache.set("limit", 1, timeout=3600)
+    assert redis_cache.incr("limit", 2) == 3
+    client = redis_cache._cache.get_client()
+    assert 3590 < client.ttl(redis_cache.make_key("limit")) <= 3600
+    with pytest.raises(ValueError):
+        redis_cache.incr("gone")
+    assert client.exists(redis_cache.make_key("gone")) == 0
+
+
 def test_threads_share_the_client_safely(redis_cache):
     redis_cache.set("count", 0, timeout=None)
 

@@ -51,13 +51,13 @@ def locate_for_change(user, pk: int, *, edit: bool = False) -> Application:
 
 def throttle_progress(address: str | None) -> None:
     key = f"cases:progress:{address or 'unknown'}"
-    count = cache.get_or_set(key, 0, 3600)
-    if count >= PROGRESS_LIMIT:
-        raise ValidationError("查询过于频繁，请一小时后再试。", code="rate-limited")
+    cache.add(key, 0, 3600)  # the hour starts at the first query
     try:
-        cache.incr(key)
-    except ValueError:
-        cache.set(key, 1, 3600)
+        count = cache.incr(key)
+    except ValueError:  # expired or evicted in between: a new hour
+        cache.set(key, count := 1, 3600)
+    if count > PROGRESS_LIMIT:
+        raise ValidationError("查询过于频繁，请一小时后再试。", code="rate-limited")
 
 
 __all__ = ["PermissionDenied", "can_edit", "can_view", "get_for", "locate_for_change", "throttle_progress"]

@@ -800,7 +800,11 @@ def deem_overdue(today: dt.date | None = None) -> int:
 def public_lookup(case_number: str, id_number: str) -> Application | None:
     """Progress query: both must match; the same answer for "no such case" and "wrong ID"."""
     index = blind_index(id_number.strip().upper(), "resident-id")
-    app = Application.objects.filter(case_number=case_number.strip(), applicant_id_index=index).first()
+    app = (
+        Application.objects.filter(case_number=case_number.strip(), applicant_id_index=index)
+        .select_related("implementation__basic_item")  # every caller shows the item's name
+        .first()
+    )
     return apply_deemed_acceptance(app) if app is not None else None
 
 
