@@ -14,7 +14,8 @@ worker_class = "sync" if threads == 1 else "gthread"
 timeout = 30
 graceful_timeout = 20
 keepalive = 5
-max_requests = 2000
+# Recycle a worker after this many requests (a bound on any slow leak); 0 never recycles.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
 max_requests_jitter = 200
 accesslog = "-"
 # No query strings in access logs: they can carry personal data.
