@@ -80,6 +80,24 @@ def test_online_path_through_the_api(client):
     assert progress.status_code == 200 and "*" in progress.json()["applicant"]
 
 
+def test_a_refused_answer_creates_no_draft_and_a_retry_saves_what_it_carries(client):
+    impl, person = f.item(), f.citizen()
+    client.force_login(person.user)
+    body = {"item_code": impl.code, "answers": {"agent": "perhaps"}, "idempotency_key": "k-1"}
+    refused = client.post("/api/cases/applications", body, content_type="application/json")
+    assert refused.status_code == 422 and "message" in refused.json()
+    assert not Application.objects.exists()  # nothing half-made: no draft without its answers
+
+    body["answers"] = {"agent": "no", "premises": "rented"}
+    created = client.post("/api/cases/applications", body, content_type="application/json")
+    assert created.status_code == 201 and created.json()["answers"] == body["answers"]
+    assert [e["action"] for e in created.json()["events"]] == ["create"]
+    body["answers"] = {"agent": "no", "premises": "own"}
+    retried = client.post("/api/cases/applications", body, content_type="application/json")
+    assert retried.json()["id"] == created.json()["id"] and retried.json()["answers"] == body["answers"]
+    assert Application.objects.get().answers == body["answers"]
+
+
 def test_progress_query_is_rate_limited_and_does_not_enumerate(client):
     answers = set()
     for i in range(10):

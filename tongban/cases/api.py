@@ -192,10 +192,9 @@ def start(request: HttpRequest, payload: StartIn):
         channel=Channel.MOBILE if request.headers.get("Authorization") else Channel.ONLINE,
         idempotency_key=key[:64],
         request=request,
+        answers=payload.answers or None,
+        form_data=payload.form_data or None,
     )
-    if (payload.answers or payload.form_data) and app.status == "draft":
-        # The locked, re-read row with its item and version (no refresh and three lazy reads).
-        app = services.save_draft(app, answers=payload.answers or None, form_data=payload.form_data or None)
     return Status(201, _out(app))
 
 

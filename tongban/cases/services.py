@@ -298,9 +298,12 @@ def start_application(
     walk_in: dict[str, str] | None = None,
     idempotency_key: str = "",
     request=None,
+    answers: dict | None = None,
+    form_data: dict | None = None,
 ) -> Application:
     """A draft pinned to the published guide version. With an idempotency key, a retry returns
-    the application the first call created."""
+    the application the first call created. ``answers`` and ``form_data`` are saved with the
+    draft, as ``save_draft`` saves them; when they are refused, no draft is created."""
     version = implementation.published_version
     if version is None:
         raise ValidationError("该事项没有已发布的办事指南，暂不能申请。", code="item-not-published")
@@ -310,7 +313,7 @@ def start_application(
     if idempotency_key and owner is not None:
         existing = Application.objects.filter(owner=owner, idempotency_key=idempotency_key).first()
         if existing is not None:
-            return existing
+            return _retried(existing, answers, form_data)
     fields = _applicant_fields(person)
     if enterprise is not None:
         fields["applicant_enterprise"] = enterprise
@@ -329,22 +332,24 @@ def start_application(
         raise ValidationError("请填写申请人信息。", code="applicant-missing")
     if channel == Channel.WINDOW:
         window = resolve_window(registered_by, window)
+    app = Application(
+        owner=owner,
+        implementation=implementation,
+        version=version,
+        region_id=implementation.region_id,
+        department_id=implementation.organisation_id,
+        channel=channel,
+        registered_by=registered_by,
+        delegation=delegation,
+        window=window,
+        idempotency_key=idempotency_key,
+        form_data=prefill(version, person, enterprise),
+        **fields,
+    )
+    _apply_draft(app, answers, form_data)
     try:
         with transaction.atomic():
-            app = Application.objects.create(
-                owner=owner,
-                implementation=implementation,
-                version=version,
-                region_id=implementation.region_id,
-                department_id=implementation.organisation_id,
-                channel=channel,
-                registered_by=registered_by,
-                delegation=delegation,
-                window=window,
-                idempotency_key=idempotency_key,
-                form_data=prefill(version, person, enterprise),
-                **fields,
-            )
+            app.save(force_insert=True)
             _event(
                 app,
                 "create",
@@ -357,8 +362,15 @@ def start_application(
         existing = Application.objects.filter(owner=owner, idempotency_key=idempotency_key).first()
         if existing is None:
             raise
-        return existing
+        return _retried(existing, answers, form_data)
     return app
+
+
+def _retried(existing: Application, answers: dict | None, form_data: dict | None) -> Application:
+    """A retried creation: the draft the first call made, with what the retry carries."""
+    if (answers or form_data) and existing.status == Status.DRAFT:
+        return save_draft(existing, answers=answers, form_data=form_data)
+    return existing
 
 
 _ID_LIKE = re.compile(r"^\d{17}[\dXx]$")
@@ -416,13 +428,17 @@ def save_draft(
     with state_change():
         app = _lock(app)
         _check_transition(app, "edit")
-        if answers is not None:
-            evaluate_situations(app.version, answers)  # unknown question/option → error
-            app.answers = answers
-        if form_data is not None:
-            app.form_data = {**app.form_data, **_keep_unmasked(app, form_data)}
+        _apply_draft(app, answers, form_data)
         app.save(update_fields=["answers", "form_data", "updated_at"])
     return app
+
+
+def _apply_draft(app: Application, answers: dict | None, form_data: dict | None) -> None:
+    if answers is not None:
+        evaluate_situations(app.version, answers)  # unknown question/option → error
+        app.answers = answers
+    if form_data is not None:
+        app.form_data = {**app.form_data, **_keep_unmasked(app, form_data)}
 
 
 def _material_of(app: Application, material_id: int | str) -> Material | None:
