@@ -117,13 +117,14 @@ def state_change() -> Iterator[None]:
     statements per case for the hash chain — instead of five statements for every event (an
     acceptance records three, a step that opens parallel branches four or more).
 
-    Inside another ``state_change`` it joins the outer one. Code that catches an error inside it
-    must not have recorded events in the failed part (they would still be written).
+    Inside another ``state_change`` it joins the outer one, without a savepoint of its own (two
+    round trips): an error inside fails the whole change, which is what a state change is.
     """
-    with transaction.atomic():
-        if _pending_events.get() is not None:
+    if _pending_events.get() is not None:
+        with transaction.atomic(savepoint=False):
             yield
-            return
+        return
+    with transaction.atomic():
         pending: list[tuple[CaseEvent, AuditEvent]] = []
         token = _pending_events.set(pending)
         try:
