@@ -30,6 +30,7 @@ from tongban.cases.hooks import application_completed, case_events_recorded
 from tongban.cases.models import Application, CaseEvent, Channel, CorrectionNotice, MaterialFile, Status
 from tongban.cases.notify import notify
 from tongban.cases.numbering import next_case_number
+from tongban.cases.rows import lock_case
 from tongban.catalog.forms_schema import validate_submission
 from tongban.catalog.models import Material
 from tongban.catalog.services import evaluate_situations, situation_parts
@@ -85,14 +86,7 @@ def _check_transition(app: Application, action: str) -> None:
 
 
 def _lock(app: Application | int) -> Application:
-    pk = app if isinstance(app, int) else app.pk
-    return (
-        # of=self: lock the case row only, not the joined item/version/department rows (that
-        # serialised every state change of a department and deadlocked with concurrent creates).
-        Application.objects.select_for_update(of=("self",))
-        .select_related("implementation__basic_item", "version", "department", "region")
-        .get(pk=pk)
-    )
+    return lock_case(app if isinstance(app, int) else app.pk)
 
 
 def _require_scope(clerk, app: Application, *, one_window: bool = False) -> None:

@@ -59,10 +59,24 @@ def _read(keys: list[str]) -> dict[str, Any]:
     return found
 
 
+def _uncommitted_bumps() -> set[str]:
+    """Generations bumped by the open transaction of the default connection (empty outside one).
+
+    Kept on the connection, emptied at its commit and whenever it is seen outside a transaction
+    (after a rollback, at the next request or the next read in autocommit).
+    """
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        connection.__dict__.pop("_tongban_uncommitted_bumps", None)
+        return set()
+    return connection.__dict__.setdefault("_tongban_uncommitted_bumps", set())
+
+
 @contextmanager
 def once_per_request() -> Iterator[None]:
     """Inside, each generation number is read at most once (see the module's docstring)."""
     token = _request_numbers.set({})
+    _uncommitted_bumps()  # a request starts outside any transaction: forget a rolled-back one's
     try:
         yield
     finally:
@@ -86,7 +100,19 @@ class Generation:
     def bump(self, **kwargs: Any) -> None:
         """Every entry keyed with the current number is stale (usable as a signal receiver)."""
         _increment(self.key)
-        transaction.on_commit(lambda: _increment(self.key))
+        pending = _uncommitted_bumps()
+        pending.add(self.key)
+
+        def committed() -> None:
+            pending.discard(self.key)
+            _increment(self.key)
+
+        transaction.on_commit(committed)
+
+    def changed_in_this_transaction(self) -> bool:
+        """This transaction changed what the generation names: what it reads of that kind is
+        not yet committed, and must not be kept where other transactions would find it."""
+        return self.key in _uncommitted_bumps()
 
 
 def bump_all(**kwargs: Any) -> None:

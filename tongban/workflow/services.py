@@ -35,9 +35,11 @@ from tongban.accounts.scope import has_role, roles_of, scope_for
 from tongban.cases.hooks import application_completed
 from tongban.cases.models import Application, Decision, Status
 from tongban.cases.notify import notify
+from tongban.cases.rows import lock_case
 from tongban.cases.services import record_case_event, state_change
 from tongban.core.generations import Generation
 from tongban.core.models import Organisation
+from tongban.core.rowcache import RowCache
 from tongban.core.workdays import add_working_days, shared_calendar, working_days_between
 from tongban.workflow import defaults, delivery, results
 from tongban.workflow.graph import Graph
@@ -116,6 +118,10 @@ def default_version() -> ProcessVersion:
 #: editor's own transaction, which accepts no case, so no uncommitted version is ever pinned.
 PUBLISHED = Generation("process-published")
 PUBLISHED_CACHE_SECONDS = 3600
+#: The process versions cases pinned, with their definitions (each step of a case reads one).
+PROCESS_VERSIONS = RowCache(
+    PUBLISHED, lambda pk: ProcessVersion.objects.select_related("definition").get(pk=pk)
+)
 
 
 def version_for(implementation) -> ProcessVersion:
@@ -551,12 +557,8 @@ def _finish(app: Application, *, actor, today: dt.date) -> None:
 
 
 def _lock_app(app: Application | int) -> Application:
-    pk = app if isinstance(app, int) else app.pk
-    return (
-        Application.objects.select_for_update(of=("self",))  # PostgreSQL: no FOR UPDATE on outer joins
-        .select_related("implementation__basic_item", "version", "department", "process_version", "region")
-        .get(pk=pk)
-    )
+    """The case row, locked, with its rows and its process version (``tongban.cases.rows``)."""
+    return lock_case(app if isinstance(app, int) else app.pk, process_version=PROCESS_VERSIONS)
 
 
 def can_manage_case(user, app: Application) -> bool:
