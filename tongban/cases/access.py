@@ -8,6 +8,7 @@ from django.http import Http404
 
 from tongban.accounts.scope import scope_for
 from tongban.cases.models import Application
+from tongban.cases.rows import read_case
 
 PROGRESS_LIMIT = 10  # queries per client address per hour (no enumeration of case numbers)
 
@@ -24,11 +25,7 @@ def can_view(user, app: Application) -> bool:
 
 
 def get_for(user, pk: int, *, edit: bool = False) -> Application:
-    app = (
-        Application.objects.select_related("implementation__basic_item", "version", "department", "region")
-        .filter(pk=pk)
-        .first()
-    )
+    app = read_case(pk)
     if app is None or not (can_edit(user, app) if edit else can_view(user, app)):
         raise Http404("办件不存在")
     return app

@@ -4,6 +4,8 @@ catalogue's pages, so their saves bump ``PAGES``."""
 
 from __future__ import annotations
 
+from django.db.models import QuerySet
+
 from tongban.cases.models import Application
 from tongban.catalog.models import ItemImplementation, ItemVersion
 from tongban.catalog.queries import PAGES
@@ -35,8 +37,19 @@ def lock_case(pk: int, **more: RowCache) -> Application:
     Only the case row is locked: locking its item/version/department rows too serialised every
     state change of a department and deadlocked with concurrent creates.
     """
-    caches = {**CASE_ROWS, **more}
-    query = Application.objects.select_for_update(of=("self",))
-    if any(rows.generation.changed_in_this_transaction() for rows in caches.values()):
-        return query.select_related(*(JOINS.get(field, field) for field in caches)).get(pk=pk)
+    query, caches = _with_rows(Application.objects.select_for_update(of=("self",)), more)
     return attach(query.get(pk=pk), **caches)
+
+
+def read_case(pk: int, **more: RowCache) -> Application | None:
+    """As ``lock_case``, without the lock; None when there is no such case."""
+    query, caches = _with_rows(Application.objects.all(), more)
+    app = query.filter(pk=pk).first()
+    return attach(app, **caches) if app is not None else None
+
+
+def _with_rows(query: QuerySet, more: dict[str, RowCache]) -> tuple[QuerySet, dict[str, RowCache]]:
+    caches = {**CASE_ROWS, **more}
+    if any(rows.generation.changed_in_this_transaction() for rows in caches.values()):
+        return query.select_related(*(JOINS.get(field, field) for field in caches)), {}
+    return query, caches

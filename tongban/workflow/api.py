@@ -16,6 +16,7 @@ from ninja.errors import HttpError
 from tongban.accounts.api import AUTH
 from tongban.accounts.scope import scope_for
 from tongban.cases.models import Application
+from tongban.cases.rows import read_case
 from tongban.core.api import forbidden_as_403
 from tongban.workflow import services
 from tongban.workflow.lights import Light, annotate_light, light_of
@@ -131,13 +132,7 @@ def _task(request: HttpRequest, pk: int, *, for_change: bool = False) -> Task:
 
 
 def _case(request: HttpRequest, pk: int) -> Application:
-    app = (
-        Application.objects.select_related(
-            "implementation__basic_item", "process_version__definition", "region"
-        )
-        .filter(pk=pk)
-        .first()
-    )
+    app = read_case(pk, process_version=services.PROCESS_VERSIONS)
     visible = app is not None and (
         scope_for(request.user).can_see(app, region_field="region", department_field="department")
         or Task.objects.filter(application=app)
