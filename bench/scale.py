@@ -625,6 +625,9 @@ def generate(ctx: Context, plan: Plan, *, log: Callable[[str], None] = lambda s:
                 made["tasks"] = made.get("tasks", 0) + _copy_tasks(task_rows)
             for extend in EXTENDERS:
                 extend(ctx, app_rows, event_rows)
+            # With the batch's cases: a run interrupted later must not hand out their numbers again.
+            _write_counters(CaseNumberCounter, ctx, touched_counters)
+            touched_counters.clear()
         made["cases"] += len(app_rows)
         made["events"] += len(event_rows)
         log(
@@ -633,7 +636,6 @@ def generate(ctx: Context, plan: Plan, *, log: Callable[[str], None] = lambda s:
         )
     _fix_sequence(Application._meta.db_table)
     _fix_sequence(CaseEvent._meta.db_table)
-    _write_counters(CaseNumberCounter, ctx, touched_counters)
     return made
 
 
