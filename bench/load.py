@@ -304,6 +304,12 @@ async def sc_guide(load: Load) -> None:
     await load.request("guide", "GET", f"/services/{load.rng.choice(load.fixture['guides'])}/")
 
 
+def progress_address(base: int, counter: int) -> str:
+    """The ``counter``-th source address of a load process (distinct for 32 768 of them: a full
+    run's mixed phase needs a few hundred; an address used twice is refused after ten queries)."""
+    return f"127.{1 + base}.{(counter >> 7) & 255}.{1 + (counter & 127)}"
+
+
 async def _progress_client(load: Load) -> httpx.AsyncClient:
     """A client of its own source address (127.x.y.z) for every nine queries: the progress query
     is limited to ten an hour per address, and the public come from many addresses."""
@@ -312,7 +318,7 @@ async def _progress_client(load: Load) -> httpx.AsyncClient:
         if client is not None:
             load.retired.append(client)
         counter += 1
-        address = f"127.{1 + load.address_base}.{(counter >> 8) & 255}.{1 + (counter & 127)}"
+        address = progress_address(load.address_base, counter)
         client = httpx.AsyncClient(
             base_url=BASE_URL,
             transport=httpx.AsyncHTTPTransport(local_address=address),

@@ -52,6 +52,16 @@ def test_scenarios_and_phases_are_consistent():
         assert set(weights) <= set(SCENARIOS)
 
 
+def test_progress_queries_come_from_distinct_addresses():
+    """Ten queries an hour per address: a full run's mixed phase used one address for the 1st and
+    the 129th client and was refused 465 times."""
+    from bench.load import progress_address
+
+    addresses = [progress_address(7, counter) for counter in range(1, 20_000)]
+    assert len(set(addresses)) == len(addresses)
+    assert all(a.startswith("127.8.") and 0 < int(a.rsplit(".", 1)[1]) < 255 for a in addresses)
+
+
 @pytest.mark.django_db
 def test_scale_generator_writes_fifty_consistent_cases(calendar_2026):
     from bench import integrity, scale
