@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import Field, File, Query, Router, Schema, Status
@@ -126,22 +127,22 @@ def _out(app: Application) -> dict:
         "deemed_accepted": app.deemed_accepted,
         "gaps": app.gaps,
         "refusal_reason": app.refusal_reason,
+        # Columns, not model instances: building them was a fifth of an acceptance's answer.
         "files": [
             {
-                "material_id": f.material_id,
-                "material": f.material.name,
-                "content_type": f.content_type,
-                "size": f.size,
-                "sha256": f.sha256,
-                "by_commitment": f.by_commitment,
+                "material_id": f["material_id"],
+                "material": f["material__name"],
+                "content_type": f["content_type"],
+                "size": f["size"],
+                "sha256": f["sha256"],
+                "by_commitment": f["by_commitment"],
             }
-            for f in app.files.filter(superseded=False).select_related("material")
+            for f in app.files.filter(superseded=False).values(
+                "material_id", "material__name", "content_type", "size", "sha256", "by_commitment"
+            )
         ],
         "notices": list(app.notices.values("round", "items", "note", "issued_at", "answered_at")),
-        "events": [
-            {"action": e.action, "to_status": e.to_status, "reason": e.reason, "at": e.created_at}
-            for e in app.events.all()
-        ],
+        "events": list(app.events.values("action", "to_status", "reason", at=F("created_at"))),
     }
 
 
