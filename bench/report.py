@@ -95,7 +95,78 @@ def derive(result: dict) -> dict:
             }
         elif phase:
             d[name] = {"not_available": phase.get("why", "not available")}
+    d["budget"] = budget(result)
     return d
+
+
+#: Phase → the throughput target it is held to (a ratio to the trivial endpoint).
+PHASE_TARGETS = {
+    "mixed": "mixed_ratio",
+    "submissions": "submissions_ratio",
+    "acceptances": "acceptances_ratio",
+    "task_completions": "task_completions_ratio",
+}
+
+
+def budget(result: dict) -> dict:
+    """What each throughput target leaves the web workers, from the phase's CPU per request.
+
+    The machine's cores are shared by everything in the run, so at the target rate one request
+    may cost at most ``cores × 1000 / (target × trivial req/s)`` ms of the machine's CPU. What
+    PostgreSQL, the Huey worker, Redis, the load generator and the rest of the host spent per
+    request comes off that first; the web workers get what remains. ``best_ratio`` is the ratio
+    the phase would reach if its web work cost no more than a ``/healthz`` request: when it is
+    below the target, no amount of work in the web workers alone can meet it."""
+    phases = result.get("phases", {})
+    trivial = phases.get("trivial", {})
+    trivial_rps = trivial.get("total", {}).get("rps")
+    cores = result.get("machine", {}).get("nproc")
+    trivial_web = (trivial.get("cpu") or {}).get("ms_per_request", {}).get("web workers")
+    out: dict[str, dict] = {}
+    for name, key in PHASE_TARGETS.items():
+        per = ((phases.get(name) or {}).get("cpu") or {}).get("ms_per_request")
+        if not per or not trivial_rps or not cores or per.get("web workers") is None:
+            continue
+        target = TARGETS[key]
+        allowance = cores * 1000 / (target * trivial_rps)
+        rest = sum(v for g, v in per.items() if g != "web workers" and v is not None)
+        web = per["web workers"]
+        web_allowed = allowance - rest
+        best = None
+        if trivial_web is not None:
+            best = round(cores * 1000 / (trivial_web + rest) / trivial_rps, 3)
+        out[name] = {
+            "target": target,
+            "allowance_ms": round(allowance, 2),
+            "rest_ms": round(rest, 2),
+            "web_ms": web,
+            "web_allowed_ms": round(web_allowed, 2),
+            "web_cut_needed": round(web / web_allowed, 1) if web_allowed > 0 else None,
+            "best_ratio": best,
+        }
+    return out
+
+
+def _budget_lines(result: dict) -> list[str]:
+    rows = budget(result)
+    if not rows:
+        return []
+    lines = [
+        "",
+        "What each throughput target leaves the web workers (machine CPU ms per request; the rest "
+        "is PostgreSQL, Huey, Redis, the load generator and the host; `bench/report.py` `budget`):",
+        "",
+        "| phase | target | allowed per request | the rest took | web workers took | web may take "
+        "| web must get cheaper by | ratio if web cost what `/healthz` costs |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name, b in rows.items():
+        cut = f"{b['web_cut_needed']}×" if b["web_cut_needed"] else "out of reach (the rest alone is over)"
+        lines.append(
+            f"| {name} | {b['target']:.2f} | {b['allowance_ms']} | {b['rest_ms']} | {b['web_ms']} | "
+            f"{max(b['web_allowed_ms'], 0)} | {cut} | {b['best_ratio']} |"
+        )
+    return lines
 
 
 def markdown(result: dict) -> str:
@@ -205,6 +276,7 @@ def markdown(result: dict) -> str:
                 + " | ".join(str(per.get(g)) for g in GROUPS)
                 + " |"
             )
+        lines += _budget_lines(result)
     scale = result.get("scale", {})
     if scale.get("sizes"):
         labels = list(scale["sizes"])

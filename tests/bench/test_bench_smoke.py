@@ -144,6 +144,39 @@ def test_report_renders_ratios_and_not_available(tmp_path, monkeypatch):
     assert "| mixed | 100 | 1.9 | 11.5 | 4.2 | None |" in text
 
 
+def test_report_budget_shows_what_a_target_leaves_the_web_workers():
+    from bench import report
+
+    def cpu(web: float, rest: float) -> dict:
+        return {"busy_cores": 2.0, "ms_per_request": {"web workers": web, "PostgreSQL": rest}}
+
+    result = {
+        "machine": {"nproc": 2},
+        "phases": {
+            "trivial": {**_phase(1000), "cpu": cpu(0.5, 0.0)},
+            # 0.40 × 1000 req/s on 2 cores: 5 ms per request; 2 go to PostgreSQL, 3 are left.
+            "mixed": {**_phase(150), "cpu": cpu(9.0, 2.0)},
+            # 0.30 × 1000 req/s: 6.67 ms; PostgreSQL alone takes 8.
+            "acceptances": {**_phase(80), "cpu": cpu(12.0, 8.0)},
+        },
+    }
+    b = report.budget(result)
+    assert b["mixed"] == {
+        "target": 0.40,
+        "allowance_ms": 5.0,
+        "rest_ms": 2.0,
+        "web_ms": 9.0,
+        "web_allowed_ms": 3.0,
+        "web_cut_needed": 3.0,
+        "best_ratio": 0.8,
+    }
+    assert b["acceptances"]["web_cut_needed"] is None
+    assert b["acceptances"]["best_ratio"] == 0.235  # 2000 / 8.5 ms / 1000 req/s
+    text = "\n".join(report._budget_lines(result))
+    assert "| mixed | 0.40 | 5.0 | 2.0 | 9.0 | 3.0 | 3.0× | 0.8 |" in text
+    assert "| acceptances | 0.30 | 6.67 | 8.0 | 12.0 | 0 | out of reach" in text
+
+
 def test_cpu_sampler_counts_a_busy_process_in_its_group():
     import subprocess
     import sys
