@@ -124,3 +124,15 @@ def test_access_log_lines_pass_the_masking_filter():
     filters = [f for handler in logger.handlers for f in handler.filters]
     assert any(isinstance(f, MaskPersonalDataFilter) for f in filters)
     assert logger.propagate is False
+
+
+def test_task_worker_log_lines_are_written_once_and_masked():
+    # run_huey gives the "huey" logger a plain-text handler of its own when it has none: every
+    # task's lines then came out twice, once without masking.
+    logger = logging.getLogger("huey")
+    assert logger.handlers, "run_huey would add its own handler"
+    assert any(
+        isinstance(h.formatter, JsonFormatter) and any(isinstance(f, MaskPersonalDataFilter) for f in h.filters)
+        for h in logger.handlers
+    )
+    assert logger.propagate is False

@@ -186,6 +186,7 @@ SESSION_ENGINE = (
 )
 IDENTITY_CACHE = bool(REDIS_URL)
 
+LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -203,10 +204,12 @@ LOGGING = {
             "filters": ["request_id", "mask_personal_data"],
         },
     },
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
-        "huey": {"level": "INFO"},
+        # A handler of its own here: run_huey adds a plain-text one to a "huey" logger that has
+        # none, and every task's lines then came out twice, once unmasked.
+        "huey": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
         "axes": {"level": "WARNING"},
         # runserver's access log: through our handler so query strings are masked too.
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
