@@ -126,3 +126,15 @@ def test_queue_down_after_commit_leaves_the_row_for_the_retry_task(
     assert notify.retry_pending(timezone.now() + dt.timedelta(minutes=2)) == 1
     assert Message.objects.get(pk=message.pk).sms_status == Message.SmsStatus.SENT
     assert SmsMessage.objects.count() == 1
+
+
+def test_the_task_queue_keeps_no_result_of_a_sent_sms(django_capture_on_commit_callbacks):
+    # Huey kept every task's return value until read, and nothing reads them: Redis grew by one
+    # entry per SMS, forever.
+    from huey.contrib.djhuey import HUEY
+
+    HUEY.storage.flush_results()
+    with django_capture_on_commit_callbacks(execute=True):
+        app = _submit(f.citizen())
+    assert Message.objects.get(application=app).sms_status == Message.SmsStatus.SENT
+    assert HUEY.result_count() == 0

@@ -148,7 +148,8 @@ CONTENT_SECURITY_POLICY = (
     "font-src 'self'; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'self'"
 )
 
-# Background jobs: Huey on SQLite by default, on Redis when REDIS_URL is set.
+# Background jobs: Huey on SQLite by default, on Redis when REDIS_URL is set. Results are not
+# kept: nothing reads them, and Huey kept every task's return value (each SMS's True) forever.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     HUEY = {
@@ -156,6 +157,7 @@ if REDIS_URL:
         "name": os.environ.get("HUEY_NAME", "tongban"),
         "url": REDIS_URL,
         "immediate": False,
+        "results": False,
         "consumer": {"workers": int(os.environ.get("HUEY_WORKERS", "2")), "worker_type": "thread"},
     }
 else:
@@ -164,6 +166,7 @@ else:
         "name": "tongban",
         "filename": str(VAR_DIR / "huey.sqlite3"),
         "immediate": False,
+        "results": False,
         "consumer": {"workers": int(os.environ.get("HUEY_WORKERS", "2")), "worker_type": "thread"},
     }
 
