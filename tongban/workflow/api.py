@@ -16,8 +16,9 @@ from ninja.errors import HttpError
 from tongban.accounts.api import AUTH
 from tongban.accounts.scope import scope_for
 from tongban.cases.models import Application
-from tongban.cases.rows import read_case
+from tongban.cases.rows import DEPARTMENTS, read_case
 from tongban.core.api import forbidden_as_403
+from tongban.core.rowcache import attach
 from tongban.workflow import services
 from tongban.workflow.lights import Light, annotate_light, light_of
 from tongban.workflow.models import Extension, Task
@@ -208,15 +209,12 @@ def _process_out(app: Application, *, changed: bool = True) -> dict:
     """``changed``: a service has changed the case since it was read (reads it again)."""
     if changed:
         app.refresh_from_db()
-    tasks = list(
-        annotate_light(
-            Task.objects.filter(application=app).select_related("department", "assignee"),
-            "due_date",
-            paused_field="application__paused_on",
-        ).order_by("id")
-    )
+    # Their case is already read: each task's light comes from its due date and the case's
+    # pause (``light_of``), its department from the row cache; only the assignee is joined.
+    tasks = list(Task.objects.filter(application=app).select_related("assignee").order_by("id"))
     for task in tasks:
-        task.application = app  # their case, already read
+        task.application = app
+        attach(task, department=DEPARTMENTS)
     return {
         "case_number": app.case_number,
         "status": app.status,
