@@ -163,3 +163,21 @@ def test_applicant_sees_the_step_and_downloads_the_decision(calendar_2026, clock
     stranger = Client()
     stranger.force_login(wf.cf.citizen().user)
     assert stranger.get(f"/workbench/tasks/results/{doc.pk}.pdf").status_code == 404
+
+
+def test_the_process_view_reads_no_personal_data_and_shows_the_task_lights(calendar_2026, clock):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    item = wf.parallel_item()
+    app = item.accepted()
+    approver = _client(wf.staff(item.housing, "approver"))
+    listed = {t["id"]: t["light"] for t in approver.get("/api/workflow/tasks").json()}
+    with CaptureQueriesContext(connection) as ctx:
+        process = approver.get(f"/api/workflow/cases/{app.pk}").json()
+    case_reads = [q["sql"] for q in ctx.captured_queries if 'FROM "cases_application"' in q["sql"]]
+    assert case_reads
+    for column in ("applicant_id_number", "applicant_phone", "form_data"):
+        assert not [sql for sql in case_reads if f'"cases_application"."{column}"' in sql], column
+    shown = {t["id"]: t["light"] for t in process["tasks"] if t["id"] in listed}
+    assert shown and shown == listed

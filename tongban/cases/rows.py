@@ -41,9 +41,14 @@ def lock_case(pk: int, **more: RowCache) -> Application:
     return attach(query.get(pk=pk), **caches)
 
 
-def read_case(pk: int, **more: RowCache) -> Application | None:
-    """As ``lock_case``, without the lock; None when there is no such case."""
-    query, caches = _with_rows(Application.objects.all(), more)
+#: The applicant's encrypted columns: a page that does not show them need not decrypt them.
+PERSONAL_COLUMNS = ("applicant_id_number", "applicant_phone", "form_data")
+
+
+def read_case(pk: int, *, defer: tuple[str, ...] = (), **more: RowCache) -> Application | None:
+    """As ``lock_case``, without the lock and without the ``defer`` columns; None when there is
+    no such case."""
+    query, caches = _with_rows(Application.objects.defer(*defer), more)
     app = query.filter(pk=pk).first()
     return attach(app, **caches) if app is not None else None
 

@@ -16,7 +16,7 @@ from ninja.errors import HttpError
 from tongban.accounts.api import AUTH
 from tongban.accounts.scope import scope_for
 from tongban.cases.models import Application
-from tongban.cases.rows import DEPARTMENTS, read_case
+from tongban.cases.rows import DEPARTMENTS, PERSONAL_COLUMNS, read_case
 from tongban.core.api import forbidden_as_403
 from tongban.core.rowcache import attach
 from tongban.workflow import services
@@ -132,8 +132,8 @@ def _task(request: HttpRequest, pk: int, *, for_change: bool = False) -> Task:
     return task
 
 
-def _case(request: HttpRequest, pk: int) -> Application:
-    app = read_case(pk, process_version=services.PROCESS_VERSIONS)
+def _case(request: HttpRequest, pk: int, *, defer: tuple[str, ...] = ()) -> Application:
+    app = read_case(pk, defer=defer, process_version=services.PROCESS_VERSIONS)
     visible = app is not None and (
         scope_for(request.user).can_see(app, region_field="region", department_field="department")
         or Task.objects.filter(application=app)
@@ -267,7 +267,8 @@ def _process_out(app: Application, *, changed: bool = True) -> dict:
 
 @router.get("/cases/{pk}", response=ProcessOut, auth=AUTH, summary="办件审批过程（环节、暂停、延期、结果）")
 def process(request: HttpRequest, pk: int):
-    return _process_out(_case(request, pk), changed=False)
+    # The process shows no personal data: the applicant's encrypted columns are not read.
+    return _process_out(_case(request, pk, defer=PERSONAL_COLUMNS), changed=False)
 
 
 class PauseIn(Schema):
