@@ -522,6 +522,29 @@ def summarise(rec: Recorder, elapsed: float) -> dict:
     }
 
 
+def merge(results: list[dict]) -> dict:
+    """One result from load processes that ran side by side (each with ``--keep-samples``):
+    requests and flows add up over the longest elapsed time, percentiles come from all samples."""
+    rec = Recorder()
+    for r in results:
+        for label, values in r["samples"].items():
+            rec.samples[label] += values
+        for label, n in r["sample_errors"].items():
+            rec.errors[label] += n
+        for flow, f in r["flows"].items():
+            rec.flows[flow] += f["count"]
+        rec.error_samples += r["error_samples"]
+    out = summarise(rec, max(r["elapsed_s"] for r in results))
+    out.update(
+        {k: v for k, v in results[0].items() if k not in out and k not in ("samples", "sample_errors")},
+        client_cpu_s=round(sum(r["client_cpu_s"] for r in results), 2),
+        processes=len(results),
+    )
+    for key in ("submitted_ids", "accepted_ids", "pool_left", "cases_left", "completed_ids", "task_ids"):
+        out[key] = [x for r in results for x in r.get(key, [])]
+    return out
+
+
 async def do_run(args, fixture: dict, sessions: dict, pool: list) -> dict:
     weights = json.loads(args.weights) if args.weights else PHASES[args.phase]
     cases = []
@@ -548,6 +571,8 @@ async def do_run(args, fixture: dict, sessions: dict, pool: list) -> dict:
         completed_ids=load.completed,
         task_ids=load.task_done,
     )
+    if args.keep_samples:
+        out.update(samples=dict(load.rec.samples), sample_errors=dict(load.rec.errors))
     return out
 
 
@@ -563,6 +588,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--duration", type=float, default=30)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--keep-samples", action="store_true", help="every latency, for merge()")
     parser.add_argument("--out", required=True)
     args = parser.parse_args(argv)
     _install_extensions()

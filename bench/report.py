@@ -169,11 +169,17 @@ def _budget_lines(result: dict) -> list[str]:
     return lines
 
 
+def _ceiling_processes(trivial_phase: dict) -> str:
+    n = trivial_phase.get("processes", 1)
+    return f" ({n} such processes, splitting the connections, for the `/healthz` ceiling)" if n > 1 else ""
+
+
 def markdown(result: dict) -> str:
     m = result["machine"]
     d = result["derived"]
     phases = result.get("phases", {})
-    trivial = phases.get("trivial", {}).get("total", {})
+    trivial_phase = phases.get("trivial", {})
+    trivial = trivial_phase.get("total", {})
     db = result.get("db_ceiling", {})
     workers = result["server"]["workers"]
     load = result.get("loadavg", {})
@@ -183,7 +189,8 @@ def markdown(result: dict) -> str:
         f"PostgreSQL {m.get('postgresql')}, Python {m['python']}, commit {m.get('commit')}; "
         f"gunicorn {workers} sync workers (deploy/gunicorn.conf.py) + Huey consumer, Redis, DEBUG off; "
         f"load from one asyncio httpx process with {result['load']['concurrency']} connections on the "
-        f"same machine; 1-minute load average {load.get('start', '?')} at the start, "
+        f"same machine{_ceiling_processes(trivial_phase)}; "
+        f"1-minute load average {load.get('start', '?')} at the start, "
         f"{load.get('end', '?')} at the end (other work on the machine counts against every figure).",
         "",
         "| measure | figure | ceiling | ratio | target | met |",

@@ -193,3 +193,30 @@ def test_cpu_sampler_counts_a_busy_process_in_its_group():
     per_request = result["ms_per_request"]["web workers"]
     assert per_request == pytest.approx(100 * result["cpu_s"]["web workers"], abs=1)
     assert result["cpu_s"]["PostgreSQL"] == 0.0
+
+
+def test_load_results_of_processes_side_by_side_merge():
+    from bench import load
+
+    def part(samples: list[float], elapsed: float, errors: int = 0) -> dict:
+        rec = load.Recorder()
+        for ms in samples:
+            rec.add("trivial", ms, True)
+        rec.errors["trivial"] = errors
+        out = load.summarise(rec, elapsed)
+        out.update(
+            phase="trivial",
+            client_cpu_s=1.5,
+            samples=dict(rec.samples),
+            sample_errors=dict(rec.errors),
+            submitted_ids=[len(samples)],
+        )
+        return out
+
+    merged = load.merge([part([1.0] * 90 + [50.0] * 10, 10.0), part([2.0] * 100, 9.5, errors=1)])
+    assert merged["total"]["requests"] == 200 and merged["total"]["rps"] == 20.0
+    assert merged["total"]["errors"] == 1
+    assert merged["total"]["p50_ms"] == 2.0 and merged["total"]["p99_ms"] == 50.0
+    assert merged["client_cpu_s"] == 3.0 and merged["processes"] == 2
+    assert merged["phase"] == "trivial" and merged["submitted_ids"] == [100, 100]
+    assert "samples" not in merged
