@@ -46,6 +46,9 @@ def test_citizen_applies_online_on_a_phone(live_server, tmp_path):
         assert page.locator("#case-status").inner_text() == "已提交待预审"
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, f"page scrolls sideways on a phone ({width}px)"
+        history = page.locator(".table-wrap", has=page.get_by_text("办理过程"))
+        overflow = history.evaluate("e => e.scrollWidth - e.clientWidth")
+        assert overflow <= 0, f"the case's history scrolls sideways on a phone ({overflow}px)"
         problems.extend(page.evaluate("window.__cspViolations || []"))
         assert not problems, problems
         page.screenshot(path=str(SCREENSHOT_DIR / "cases-submitted-phone.png"), full_page=True)
