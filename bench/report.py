@@ -169,6 +169,28 @@ def _budget_lines(result: dict) -> list[str]:
     return lines
 
 
+#: A scale probe that reads no cases: its growth between the two sizes is the host's drift.
+DRIFT_PROBE = "catalogue_search"
+
+
+def _drift_lines(scale: dict, probes: dict) -> list[str]:
+    """The growths divided by the drift of a probe that does not depend on the case count: the
+    two sizes are probed minutes apart, and a shared host's speed moves in between. The verdicts
+    above stay on the raw growth."""
+    growth = scale.get("growth", {})
+    drift = growth.get(DRIFT_PROBE)
+    if not drift:
+        return []
+    corrected = ", ".join(
+        f"{probes[key]['label']} {round(g / drift, 2)}" for key, g in growth.items() if key != DRIFT_PROBE
+    )
+    return [
+        "",
+        f"Host drift: {probes[DRIFT_PROBE]['label']} reads no cases, yet its p95 changed {drift}× "
+        f"between the two probe runs. Growth divided by that drift: {corrected}.",
+    ]
+
+
 def _ceiling_processes(trivial_phase: dict) -> str:
     n = trivial_phase.get("processes", 1)
     return f" ({n} such processes, splitting the connections, for the `/healthz` ceiling)" if n > 1 else ""
@@ -318,6 +340,7 @@ def markdown(result: dict) -> str:
                     met = met and g <= TARGETS["scale_growth"]
             row += f" | < 100 ms{', growth ≤ 1.5' if len(labels) > 1 else ''}: {_ok(met)} |"
             lines.append(row)
+        lines += _drift_lines(scale, first)
         gen = " · ".join(
             f"{k}: {v.get('cases')} cases ({v.get('generate', {}).get('total_s', '?')} s to generate)"
             for k, v in scale["sizes"].items()
