@@ -220,3 +220,17 @@ def test_load_results_of_processes_side_by_side_merge():
     assert merged["client_cpu_s"] == 3.0 and merged["processes"] == 2
     assert merged["phase"] == "trivial" and merged["submitted_ids"] == [100, 100]
     assert "samples" not in merged
+
+
+def test_report_divides_scale_growth_by_the_host_drift():
+    from bench import report
+
+    probes = {
+        "my_cases": {"label": "my cases", "available": True, "p95_ms": 10},
+        "catalogue_search": {"label": "catalogue search", "available": True, "p95_ms": 5},
+    }
+    scale = {"growth": {"my_cases": 1.6, "catalogue_search": 1.25}}
+    text = "\n".join(report._drift_lines(scale, probes))
+    assert "catalogue search reads no cases, yet its p95 changed 1.25×" in text
+    assert "my cases 1.28" in text
+    assert report._drift_lines({"growth": {"my_cases": 1.6}}, probes) == []
