@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
 
@@ -114,15 +115,16 @@ def test_after_max_attempts_marked_failed_and_retried_daily():
 def test_queue_down_after_commit_leaves_the_row_for_the_retry_task(
     monkeypatch, django_capture_on_commit_callbacks
 ):
-    def queue_down(message_id):
+    def queue_down():
         raise ConnectionError("Redis 不可用")
 
     person = f.citizen()
-    monkeypatch.setattr(notify, "deliver_sms", queue_down)
+    monkeypatch.setattr(notify, "_queue_drain", queue_down)
     with django_capture_on_commit_callbacks(execute=True):
         app = _submit(person)  # committed; the failed hand-over is only logged
     message = Message.objects.get(application=app)
     assert message.sms_status == Message.SmsStatus.PENDING and message.sms_attempts == 0
+    assert cache.get(notify.DRAIN_QUEUED_KEY) is None  # the next message tries the queue again
     assert notify.retry_pending(timezone.now() + dt.timedelta(minutes=2)) == 1
     assert Message.objects.get(pk=message.pk).sms_status == Message.SmsStatus.SENT
     assert SmsMessage.objects.count() == 1
@@ -138,3 +140,35 @@ def test_the_task_queue_keeps_no_result_of_a_sent_sms(django_capture_on_commit_c
         app = _submit(f.citizen())
     assert Message.objects.get(application=app).sms_status == Message.SmsStatus.SENT
     assert HUEY.result_count() == 0
+
+
+def test_a_burst_of_messages_is_sent_by_one_drain(monkeypatch, django_capture_on_commit_callbacks):
+    queued = []
+    monkeypatch.setattr(notify, "_queue_drain", lambda: queued.append(1))  # a worker that has not run yet
+    cache.delete(notify.DRAIN_QUEUED_KEY)
+    with django_capture_on_commit_callbacks(execute=True):
+        apps = [_submit(f.citizen()) for _ in range(3)]
+    assert len(queued) == 1  # one drain for the three commits
+    messages = Message.objects.filter(application__in=apps)
+    assert {(m.sms_status, m.sms_attempts) for m in messages} == {(Message.SmsStatus.PENDING, 0)}
+
+    assert notify.drain_new_sms.call_local() == 3
+    assert set(messages.values_list("sms_status", flat=True)) == {Message.SmsStatus.SENT}
+    assert SmsMessage.objects.count() == 3
+    assert notify.drain_new_sms.call_local() == 0  # nothing is sent twice
+
+    # The drain has started: the next commit queues the next drain.
+    with django_capture_on_commit_callbacks(execute=True):
+        _submit(f.citizen())
+    assert len(queued) == 2
+
+
+def test_a_drain_leaves_rows_that_already_failed_to_the_retry_task(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    monkeypatch.setitem(adapters.SMS_GATEWAYS, "local", BrokenGateway)
+    with django_capture_on_commit_callbacks(execute=True):
+        app = _submit(f.citizen())
+    monkeypatch.setitem(adapters.SMS_GATEWAYS, "local", adapters.LocalSmsGateway)
+    assert notify.drain_new_sms.call_local() == 0  # its backoff is retry_pending's business
+    assert Message.objects.get(application=app).sms_attempts == 1

@@ -1,8 +1,10 @@
 """Telling the applicant: 站内信 in the personal centre and an SMS through the gateway.
 
 The ``Message`` row is the outbox: written in the state change's transaction with the SMS
-``pending``; once that transaction has committed, ``send_sms_later`` hands the row to the Huey
-worker (the gateway's latency is not the applicant's or the clerk's wait), and ``retry_pending``
+``pending``; once that transaction has committed, ``send_sms_later`` has the Huey worker send it
+(the gateway's latency is not the applicant's or the clerk's wait): one ``drain_new_sms`` task
+sends every new row of a burst, half a second after the first, so the morning rush at the halls
+queues a few tasks rather than one per message. ``retry_pending``
 (Huey, every minute) retries due rows, including one whose hand-over failed. A failed attempt
 keeps the row ``pending`` with exponential backoff (1, 2, 4 … 60 minutes); after
 ``MAX_ATTEMPTS`` it becomes ``failed`` (visible in the admin) and is still retried once a day.
@@ -15,10 +17,11 @@ import datetime as dt
 import functools
 import logging
 
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
-from huey.contrib.djhuey import db_task
+from huey.contrib.djhuey import HUEY, db_task
 
 from tongban.accounts.adapters import sms_gateway
 from tongban.cases.models import Application, Message
@@ -57,22 +60,57 @@ def notify(application: Application, title: str, body: str) -> Message | None:
     return message
 
 
+#: A drain starts this long after the first new row of a burst (Huey's scheduler looks every
+#: second, so an SMS leaves 0.5–1.5 s after the commit).
+DRAIN_DELAY_SECONDS = 0.5
+DRAIN_BATCH = 500
+#: Set while a drain is queued and has not yet looked for rows: a row committed meanwhile is
+#: found by that drain and queues nothing. It lapses if the drain never runs (worker down): the
+#: next row queues another, and retry_pending sends what waited.
+DRAIN_QUEUED_KEY = "cases:sms-drain-queued"
+DRAIN_QUEUED_SECONDS = 30
+
+
 def send_sms_later(message_id: int) -> None:
-    """After the caller's transaction commits, queue the SMS of outbox row ``message_id``."""
+    """After the caller's transaction commits, have the SMS of outbox row ``message_id`` sent."""
     transaction.on_commit(functools.partial(_enqueue_sms, message_id))
 
 
 def _enqueue_sms(message_id: int) -> None:
     try:
-        deliver_sms(message_id)
+        if cache.add(DRAIN_QUEUED_KEY, 1, DRAIN_QUEUED_SECONDS):
+            try:
+                _queue_drain()
+            except Exception:
+                cache.delete(DRAIN_QUEUED_KEY)
+                raise
     except Exception as exc:  # the queue is down: the row stays pending, retry_pending sends it
         logger.warning("case SMS %s not queued: %s", message_id, exc)
 
 
+def _queue_drain() -> None:
+    if HUEY.immediate:  # tests and the demo without a worker: a delayed task would never run
+        drain_new_sms()
+    else:
+        drain_new_sms.schedule(delay=DRAIN_DELAY_SECONDS)
+
+
 @db_task()
-def deliver_sms(message_id: int) -> bool:
-    """Huey task: one attempt for one outbox row (``send_sms``)."""
-    return send_sms(message_id)
+def drain_new_sms() -> int:
+    """Huey task: one attempt for every outbox row not yet tried (``send_sms``, a transaction
+    each: a crash half way resends nothing already marked sent)."""
+    cache.delete(DRAIN_QUEUED_KEY)  # before looking: a row committed from now on queues the next drain
+    sent = 0
+    for _ in range(20):  # bounded: 10 000 rows, then the next drain or retry_pending
+        batch = list(
+            Message.objects.filter(sms_status=Message.SmsStatus.PENDING, sms_attempts=0)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:DRAIN_BATCH]
+        )
+        sent += sum(send_sms(pk) for pk in batch)
+        if len(batch) < DRAIN_BATCH:
+            break
+    return sent
 
 
 def send_sms(message_id: int, now: dt.datetime | None = None) -> bool:
