@@ -172,3 +172,16 @@ def test_a_drain_leaves_rows_that_already_failed_to_the_retry_task(
     monkeypatch.setitem(adapters.SMS_GATEWAYS, "local", adapters.LocalSmsGateway)
     assert notify.drain_new_sms.call_local() == 0  # its backoff is retry_pending's business
     assert Message.objects.get(application=app).sms_attempts == 1
+
+
+def test_without_a_shared_cache_every_commit_queues_a_drain(
+    monkeypatch, settings, django_capture_on_commit_callbacks
+):
+    # The demo on SQLite: a flag in the web process's memory could not be cleared by the worker.
+    settings.SHARED_CACHE = False
+    queued = []
+    monkeypatch.setattr(notify, "_queue_drain", lambda: queued.append(1))
+    with django_capture_on_commit_callbacks(execute=True):
+        for _ in range(2):
+            _submit(f.citizen())
+    assert len(queued) == 2

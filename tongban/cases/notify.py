@@ -17,6 +17,7 @@ import datetime as dt
 import functools
 import logging
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q
@@ -78,7 +79,9 @@ def send_sms_later(message_id: int) -> None:
 
 def _enqueue_sms(message_id: int) -> None:
     try:
-        if cache.add(DRAIN_QUEUED_KEY, 1, DRAIN_QUEUED_SECONDS):
+        if not settings.SHARED_CACHE:  # a per-process flag: the worker could not clear the web's
+            _queue_drain()
+        elif cache.add(DRAIN_QUEUED_KEY, 1, DRAIN_QUEUED_SECONDS):
             try:
                 _queue_drain()
             except Exception:

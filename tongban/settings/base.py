@@ -181,6 +181,9 @@ CACHES = {
     )
 }
 
+#: Every process sees the same cache (Redis): flags one process sets and another clears work.
+SHARED_CACHE = bool(REDIS_URL)
+
 # With a shared cache (Redis), sessions and each user's identity snapshot (staff flag, data scope,
 # permissions: tongban.accounts.identity) are read from it instead of six statements per request.
 # A per-process cache could not be invalidated across workers, so without Redis both stay off.
