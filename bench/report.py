@@ -147,8 +147,8 @@ def budget(result: dict) -> dict:
     return out
 
 
-def _budget_lines(result: dict) -> list[str]:
-    rows = budget(result)
+def _budget_lines(rows: dict[str, dict]) -> list[str]:
+    """The ``budget`` rows as a Markdown table."""
     if not rows:
         return []
     lines = [
@@ -305,7 +305,7 @@ def markdown(result: dict) -> str:
                 + " | ".join(str(per.get(g)) for g in GROUPS)
                 + " |"
             )
-        lines += _budget_lines(result)
+        lines += _budget_lines(d.get("budget") or budget(result))
     scale = result.get("scale", {})
     if scale.get("sizes"):
         labels = list(scale["sizes"])

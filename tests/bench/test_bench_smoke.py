@@ -172,7 +172,7 @@ def test_report_budget_shows_what_a_target_leaves_the_web_workers():
     }
     assert b["acceptances"]["web_cut_needed"] is None
     assert b["acceptances"]["best_ratio"] == 0.235  # 2000 / 8.5 ms / 1000 req/s
-    text = "\n".join(report._budget_lines(result))
+    text = "\n".join(report._budget_lines(b))
     assert "| mixed | 0.40 | 5.0 | 2.0 | 9.0 | 3.0 | 3.0× | 0.8 |" in text
     assert "| acceptances | 0.30 | 6.67 | 8.0 | 12.0 | 0 | out of reach" in text
 

@@ -190,7 +190,7 @@ SHARED_CACHE = bool(REDIS_URL)
 SESSION_ENGINE = (
     "django.contrib.sessions.backends.cached_db" if REDIS_URL else "django.contrib.sessions.backends.db"
 )
-IDENTITY_CACHE = bool(REDIS_URL)
+IDENTITY_CACHE = SHARED_CACHE
 
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 LOGGING = {

@@ -19,5 +19,4 @@ INSTALLED_APPS = [*INSTALLED_APPS, "tests.accounts.scopeapp"]  # noqa: F405
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
 # One process: the local-memory cache is as shared as Redis, so the cached paths are the ones tested.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
-IDENTITY_CACHE = True
-SHARED_CACHE = True
+SHARED_CACHE = IDENTITY_CACHE = True
